@@ -1,0 +1,183 @@
+# The OpenF1 warehouse. `make help` lists every target; `make build` and `make test` are the two that matter.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+INSTALLED := $(VENV)/.installed
+
+# ---- what to load ---------------------------------------------------------------------------------------
+SOURCE ?= sample#            sample | live | a snapshot folder | an http(s)://…/v1 base URL
+SEASON ?=#                   a year (2023 on)
+MEETING ?=#                  a meeting_key or latest
+SESSION ?=#                  a session_key or latest
+ENDPOINTS ?=#                comma-separated subset (default: every endpoint but telemetry)
+FULL_REFRESH ?= 0#           1 = fetch again sessions already loaded for good
+DESTINATION ?= duckdb#       duckdb | bigquery
+WAREHOUSE ?= warehouse/openf1.duckdb
+REPORT_DIR ?= reports/site
+
+# The simulated sample: a small season with a sprint weekend and telemetry for the races.
+SAMPLE_SEASON ?= 2025
+SAMPLE_ROUNDS ?= 4
+SAMPLE_SEED ?= 7
+SAMPLE_HZ ?= 1
+SAMPLE_DIR := warehouse/samples/season-$(SAMPLE_SEASON)-r$(SAMPLE_ROUNDS)-s$(SAMPLE_SEED)-hz$(SAMPLE_HZ)
+ifeq ($(SOURCE),sample)
+TELEMETRY ?= 1
+LOAD_FROM := $(SAMPLE_DIR)
+else
+TELEMETRY ?= 0
+LOAD_FROM := $(SOURCE)
+endif
+
+# dbt reads these (profiles.yml); its artefacts sit beside the warehouse so warehouses never share them.
+WAREHOUSE_ID := $(subst /,_,$(basename $(WAREHOUSE)))
+export OPENF1_WAREHOUSE := $(WAREHOUSE)
+export DBT_PROFILES_DIR := $(CURDIR)
+export DBT_TARGET_PATH := $(CURDIR)/target/$(WAREHOUSE_ID)
+export DBT_LOG_PATH := $(CURDIR)/target/$(WAREHOUSE_ID)/logs
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+export DO_NOT_TRACK := 1
+DBT_TARGET := $(if $(filter bigquery,$(DESTINATION)),bigquery,dev)
+DBT := $(BIN)/dbt
+DBT_ARGS := --target $(DBT_TARGET)
+
+LOAD_ARGS := --source "$(LOAD_FROM)" --destination $(DESTINATION) --warehouse "$(WAREHOUSE)" \
+	$(if $(SEASON),--season $(SEASON)) $(if $(MEETING),--meeting $(MEETING)) \
+	$(if $(SESSION),--session $(SESSION)) $(if $(ENDPOINTS),--endpoints $(ENDPOINTS)) \
+	$(if $(filter 1 true yes,$(TELEMETRY)),--telemetry) $(if $(filter 1 true yes,$(FULL_REFRESH)),--full-refresh)
+
+# ---- help -------------------------------------------------------------------------------------------------
+.PHONY: help
+help: ## List the targets and their variables
+	@echo "OpenF1 warehouse — make <target> [VAR=value ...]"
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}'
+	@echo "Variables: SOURCE=$(SOURCE) SEASON MEETING SESSION ENDPOINTS TELEMETRY FULL_REFRESH DESTINATION=$(DESTINATION) WAREHOUSE=$(WAREHOUSE)"
+
+# ---- environment ------------------------------------------------------------------------------------------
+$(INSTALLED): requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "Installing the pinned environment into $(VENV) (once; seconds when up to date)"
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock 2>&1 | grep -v "is ignored" || true
+	@$(PY) -c "import dlt, dbt, duckdb, jinja2, pyarrow" # fail here, not later, if the install did not take
+	@touch $@
+
+.PHONY: venv
+venv: $(INSTALLED) ## Create .venv from the lock (idempotent)
+
+.PHONY: lock
+lock: $(INSTALLED) ## Re-pin requirements.lock from pyproject.toml's dependencies
+	@rm -rf /tmp/openf1-lock-venv && $(PYTHON) -m venv /tmp/openf1-lock-venv
+	@/tmp/openf1-lock-venv/bin/pip install --quiet . 2>&1 | grep -v "is ignored" || true
+	@{ echo "# Full, pinned lock of the Python environment (pip freeze of pyproject.toml's dependencies)."; \
+	   echo "# Regenerate with: make lock"; /tmp/openf1-lock-venv/bin/pip freeze --exclude openf1-warehouse; } > requirements.lock
+	@echo "requirements.lock rewritten"
+
+# ---- the warehouse ----------------------------------------------------------------------------------------
+.PHONY: build
+build: $(INSTALLED) ## Load, transform, test and report: the whole warehouse (default: the simulated sample)
+	@$(MAKE) load
+	@$(MAKE) transform
+	@$(MAKE) reports
+	@$(MAKE) where
+
+.PHONY: sample
+sample: $(SAMPLE_DIR)/.complete ## Simulate the sample season (once) into warehouse/samples/
+
+$(SAMPLE_DIR)/.complete: | $(INSTALLED)
+	@echo "Simulating the sample: season $(SAMPLE_SEASON), $(SAMPLE_ROUNDS) rounds, seed $(SAMPLE_SEED) (simulated data, not real results)"
+	@rm -rf "$(SAMPLE_DIR)"
+	@$(PY) -m openf1_replay.simulator --season $(SAMPLE_SEASON) --rounds $(SAMPLE_ROUNDS) --seed $(SAMPLE_SEED) \
+		--telemetry races --telemetry-hz $(SAMPLE_HZ) --out "$(SAMPLE_DIR)"
+	@touch $@
+
+.PHONY: load
+load: $(INSTALLED) $(if $(filter sample,$(SOURCE)),$(SAMPLE_DIR)/.complete) ## Load OpenF1 into raw_openf1 (SOURCE, SEASON, MEETING, SESSION, ENDPOINTS, TELEMETRY, FULL_REFRESH)
+	@$(if $(filter sample,$(SOURCE)),echo "SOURCE=sample: loading SIMULATED data (a made-up season, not real results)")
+	@$(PY) -m dlt_pipelines.pipeline $(LOAD_ARGS)
+
+.PHONY: transform
+transform: $(INSTALLED) ## dbt build: seeds, models and their tests (DESTINATION picks the dbt target)
+	@$(DBT) build $(DBT_ARGS) --quiet --warn-error-options '{"error": ["NoNodesForSelectionCriteria"]}' || \
+		{ echo "dbt build failed: see $(DBT_LOG_PATH)/dbt.log"; exit 1; }
+	@echo "dbt build passed: models and tests in $(WAREHOUSE)"
+
+.PHONY: reports
+reports: $(INSTALLED) ## Render the static HTML report into REPORT_DIR (default reports/site/)
+	@$(PY) -m reports.render --warehouse "$(WAREHOUSE)" --out "$(REPORT_DIR)"
+
+.PHONY: where
+where:
+	@echo ""
+	@echo "Warehouse: $(WAREHOUSE)   (DuckDB; schemas raw_openf1, staging, intermediate, marts, features)"
+	@echo "Report:    $(REPORT_DIR)/index.html"
+	@$(if $(filter sample,$(SOURCE)),echo "Data:      SIMULATED by the project's simulator (SOURCE=sample) — not real results")
+	@echo "Try:"
+	@echo "  make query SQL=\"select session_name, count(*) as laps, min(lap_duration_s) as fastest_lap_s from marts.fct_laps group by all order by 2 desc\""
+	@echo "  make query SQL=\"select driver_code, session_name, lap_number, lap_duration_s from marts.fct_laps where lap_duration_s is not null order by lap_duration_s limit 10\""
+
+.PHONY: query
+query: $(INSTALLED) ## Run one SQL query on the warehouse, read-only: SQL="select ..."
+	@test -n "$(SQL)" || { echo "error: give SQL=\"select ...\""; exit 2; }
+	@$(PY) -c 'import sys, duckdb; duckdb.connect(sys.argv[1], read_only=True).sql(sys.argv[2]).show(max_rows=50)' "$(WAREHOUSE)" "$(SQL)"
+
+# ---- tools ----------------------------------------------------------------------------------------------
+.PHONY: simulate
+simulate: $(INSTALLED) ## Simulate a season snapshot: SEASON=2025 ROUNDS=4 SEED=7 OUT=DIR [TELEMETRY_SCOPE=races HZ=3.7]
+	@test -n "$(OUT)" || { echo "error: give OUT=DIR, the snapshot folder to write"; exit 2; }
+	@$(PY) -m openf1_replay.simulator --season $(or $(SEASON),2025) --rounds $(or $(ROUNDS),4) --seed $(or $(SEED),7) \
+		--telemetry $(or $(TELEMETRY_SCOPE),races) --telemetry-hz $(or $(HZ),3.7) --out "$(OUT)"
+
+.PHONY: serve
+serve: $(INSTALLED) ## Serve a snapshot over HTTP like api.openf1.org: SNAPSHOT=DIR [PORT=8765, 0 = any free port]
+	@test -n "$(SNAPSHOT)" || { echo "error: give SNAPSHOT=DIR, a snapshot folder to serve"; exit 2; }
+	@$(PY) -m openf1_replay.server --snapshot "$(SNAPSHOT)" --port $(or $(PORT),8765)
+
+.PHONY: record
+record: $(INSTALLED) ## Record the live API into a snapshot: SEASON=2024 OUT=DIR (resumable)
+	@test -n "$(OUT)" || { echo "error: give OUT=DIR, the snapshot folder to write"; exit 2; }
+	@test -n "$(SEASON)" || { echo "error: give SEASON=YYYY, the season to record"; exit 2; }
+	@$(PY) -m openf1_replay.recorder --season $(SEASON) --out "$(OUT)" $(if $(filter 1,$(TELEMETRY)),--telemetry)
+
+.PHONY: docs
+docs: $(INSTALLED) ## Generate and serve the dbt docs site offline on http://127.0.0.1:8080
+	@$(DBT) docs generate $(DBT_ARGS) --quiet
+	@$(DBT) docs serve $(DBT_ARGS) --host 127.0.0.1 --port $(or $(PORT),8080) --no-browser
+
+# ---- checks -----------------------------------------------------------------------------------------------
+TEST_WAREHOUSE := warehouse/test/sample.duckdb
+
+.PHONY: test
+test: $(INSTALLED) ## Every check: ruff, sqlfluff, dbt build on the sample, pytest
+	@$(MAKE) lint
+	@$(MAKE) test-dbt
+	@$(MAKE) pytest
+
+.PHONY: test-fast
+test-fast: $(INSTALLED) ## The inner loop: ruff and the fast pytest cases
+	@$(BIN)/ruff check .
+	@$(PY) -m pytest -q -m "not slow"
+
+.PHONY: lint
+lint: $(INSTALLED) ## ruff (check + format) and sqlfluff (dbt templater)
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+	@$(BIN)/sqlfluff lint models tests/dbt macros --processes 2 --disable-progress-bar --nofail-on-warnings 2>&1 | tail -n 25
+
+.PHONY: test-dbt
+test-dbt: $(INSTALLED) ## Load the sample into a scratch warehouse and dbt build it (models + data tests + unit tests)
+	@rm -f $(TEST_WAREHOUSE) && mkdir -p $(dir $(TEST_WAREHOUSE))
+	@$(MAKE) load transform WAREHOUSE=$(TEST_WAREHOUSE) SOURCE=sample
+
+.PHONY: pytest
+pytest: $(INSTALLED) ## pytest: replay server, simulator, loader, marts vs truth, reports
+	@$(PY) -m pytest -q
+
+.PHONY: clean
+clean: ## Remove build outputs (keeps .venv and the sample)
+	@rm -rf target logs $(REPORT_DIR) warehouse/*.duckdb warehouse/test warehouse/.dlt

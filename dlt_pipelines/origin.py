@@ -1,0 +1,92 @@
+"""Where the data comes from: ``live`` (api.openf1.org), an OpenF1-compatible base URL, or a snapshot folder.
+
+A snapshot folder is served by the project's replay server in a child process on 127.0.0.1, so the loader
+always speaks HTTP and never knows which kind of source it talks to.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from dlt_pipelines.openf1.client import DEFAULT_BASE_URL
+
+SERVER_START_TIMEOUT_S = 300
+
+
+class OriginError(RuntimeError):
+    """A SOURCE that cannot be used; the message names the fix."""
+
+
+@dataclass(frozen=True)
+class Origin:
+    base_url: str
+    is_local: bool  # a replay server of ours: no client-side rate limit, whole-session telemetry windows
+    label: str
+
+
+def describe(source: str) -> str:
+    if source == "live":
+        return f"live OpenF1 API ({DEFAULT_BASE_URL})"
+    if source.startswith(("http://", "https://")):
+        return f"OpenF1-compatible server at {source}"
+    return f"snapshot {source} (replayed on 127.0.0.1)"
+
+
+@contextmanager
+def open_origin(source: str) -> Iterator[Origin]:
+    """Yield the base URL to load from; a snapshot's replay server lives for the ``with`` block."""
+    if source == "live":
+        yield Origin(DEFAULT_BASE_URL, is_local=False, label=describe(source))
+        return
+    if source.startswith(("http://", "https://")):
+        if not source.rstrip("/").endswith("/v1"):
+            raise OriginError(f"SOURCE={source} should be an OpenF1 base URL ending in /v1, e.g. http://host:8765/v1")
+        host = source.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0]
+        yield Origin(source.rstrip("/"), is_local=host in {"127.0.0.1", "localhost"}, label=describe(source))
+        return
+    folder = Path(source)
+    if not folder.is_dir():
+        raise OriginError(
+            f"SOURCE={source} is neither 'sample', 'live', an http(s)://…/v1 URL nor a snapshot folder that exists"
+        )
+    with _replay_server(folder) as base_url:
+        yield Origin(base_url, is_local=True, label=describe(source))
+
+
+@contextmanager
+def _replay_server(folder: Path) -> Iterator[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "openf1_replay.server",
+        "--snapshot",
+        str(folder),
+        "--port",
+        "0",
+        "--rate-limit",
+        "0",
+    ]
+    # The server's log goes to a file: a pipe nobody reads would fill up and stall the server.
+    with tempfile.TemporaryFile(mode="w+", prefix="openf1-replay-") as log:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
+        try:
+            line = process.stdout.readline() if process.stdout else ""
+            if not line.startswith("serving "):
+                process.wait(timeout=SERVER_START_TIMEOUT_S)
+                log.seek(0)
+                error = log.read().strip().splitlines()
+                raise OriginError(error[-1] if error else f"the replay server could not serve {folder}")
+            yield line.rsplit(" at ", 1)[1].strip()
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()

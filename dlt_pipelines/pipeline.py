@@ -1,0 +1,207 @@
+"""Load OpenF1 into the warehouse's ``raw_openf1`` schema: ``python -m dlt_pipelines.pipeline --help``.
+
+The command line of the loader: scope, source, destination, progress and a one-screen summary. Meetings and
+sessions load first; then each meeting's sessions load in one dlt run, so a run that dies keeps every meeting
+it finished and the next run picks up from there (dlt's state in the destination remembers what is final).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, NoReturn
+
+import dlt
+
+from dlt_pipelines import origin, scope
+from dlt_pipelines.openf1 import catalogue, openf1_source
+from dlt_pipelines.openf1.client import OpenF1Client, OpenF1Error, RateLimiter, RetryPolicy
+from dlt_pipelines.openf1.state import LoadLedger
+from openf1_replay.snapshot import SnapshotError
+
+DATASET = "raw_openf1"
+PIPELINE_NAME = "openf1"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, naming the fix
+        self.exit(2, f"error: {message} (see: python -m dlt_pipelines.pipeline --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m dlt_pipelines.pipeline", description=__doc__.splitlines()[0])
+    parser.add_argument("--source", default="live", help="'live', an http(s)://…/v1 base URL, or a snapshot folder")
+    parser.add_argument("--season", help="a year (2023 on)")
+    parser.add_argument("--meeting", help="a meeting_key or 'latest'")
+    parser.add_argument("--session", help="a session_key or 'latest'")
+    parser.add_argument("--endpoints", help="comma-separated subset of endpoints (default: all but telemetry)")
+    parser.add_argument("--telemetry", action="store_true", help="also load car_data and location")
+    parser.add_argument("--full-refresh", action="store_true", help="fetch again sessions already loaded for good")
+    parser.add_argument("--destination", choices=("duckdb", "bigquery"), default="duckdb")
+    parser.add_argument("--warehouse", default="warehouse/openf1.duckdb", help="the DuckDB file (duckdb only)")
+    parser.add_argument(
+        "--settle-hours",
+        type=float,
+        default=3.0,
+        help="a session loaded this long after its end is final and not fetched again",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress lines, only the summary")
+    return parser
+
+
+@dataclass
+class Progress:
+    """Progress lines per session and the counts the summary prints."""
+
+    quiet: bool = False
+    rows: Counter[str] = field(default_factory=Counter)
+    skipped_sessions: int = 0
+    fetched_sessions: int = 0
+    _pending: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+    _session_rows: Counter[int] = field(default_factory=Counter)
+
+    def expect(self, session: dict[str, Any], endpoints: set[str]) -> None:
+        self._pending[session["session_key"]] = set(endpoints)
+
+    def fetched(self, session: dict[str, Any], endpoint: str, rows: int) -> None:
+        key = session["session_key"]
+        self._session_rows[key] += rows
+        self._pending[key].discard(endpoint)
+        if not self._pending[key]:
+            self.fetched_sessions += 1
+            self.say(f"    {session.get('session_name', '?'):<18} {key:>6}  {self._session_rows[key]:>10,} rows")
+
+    def say(self, line: str) -> None:
+        if not self.quiet:
+            print(line, file=sys.stderr, flush=True)
+
+
+def make_pipeline(destination: str, warehouse: str) -> dlt.Pipeline:
+    if destination == "duckdb":
+        path = Path(warehouse)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # dlt's working folder sits beside the warehouse file, so warehouses side by side never share state
+        pipelines_dir = path.parent / ".dlt" / path.stem
+        target = dlt.destinations.duckdb(str(path))
+    else:
+        pipelines_dir = Path(os.environ.get("OPENF1_PIPELINES_DIR", "warehouse/.dlt/bigquery"))
+        target = dlt.destinations.bigquery()
+    return dlt.pipeline(
+        pipeline_name=PIPELINE_NAME,
+        pipelines_dir=str(pipelines_dir),
+        destination=target,
+        dataset_name=DATASET,
+    )
+
+
+def _configure_dlt() -> None:
+    # Arrow (telemetry) rows carry _dlt_load_id too, so staging can tell loads apart on every table.
+    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "WARNING")
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    _configure_dlt()
+    selected = scope.parse_scope(args.season, args.meeting, args.session, args.endpoints, args.telemetry)
+    progress = Progress(quiet=args.quiet)
+    with origin.open_origin(args.source) as source:
+        client = OpenF1Client(
+            source.base_url,
+            rate_limit=RateLimiter(0 if source.is_local else 30, 10.0),
+            retry=RetryPolicy(),
+        )
+        meetings, sessions = scope.discover(client, selected)
+        progress.say(
+            f"Loading {scope.describe(selected)} from {source.label}: {len(meetings)} meetings, "
+            f"{len(sessions)} sessions, endpoints {', '.join(selected.endpoints)}"
+        )
+        pipeline = make_pipeline(args.destination, args.warehouse)
+        pipeline.sync_destination()
+        ledger = LoadLedger.from_pipeline_state(pipeline.state, settle=timedelta(hours=args.settle_hours))
+        window = None if source.is_local else timedelta(minutes=10)
+        children = [e for e in selected.endpoints if catalogue.ENDPOINTS[e].per_session]
+
+        def wanted(session: dict[str, Any], endpoint: str) -> bool:
+            return args.full_refresh or not ledger.is_final(session, endpoint)
+
+        def load(meeting_rows: list[dict[str, Any]], session_rows: list[dict[str, Any]], parents: bool) -> None:
+            info = pipeline.run(
+                openf1_source(
+                    client,
+                    meeting_rows,
+                    session_rows,
+                    children if not parents else [],
+                    ledger,
+                    wanted,
+                    progress.fetched,
+                    window,
+                    load_parents=parents,
+                )
+            )
+            progress.rows.update(_row_counts(pipeline))
+            info.raise_on_failed_jobs()
+
+        load(meetings, sessions, parents=True)
+        by_meeting: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for session in sessions:
+            if session.get("is_cancelled"):
+                continue
+            todo = {e for e in children if wanted(session, e)}
+            if not todo:
+                progress.skipped_sessions += 1
+                continue
+            progress.expect(session, todo)
+            by_meeting[session["meeting_key"]].append(session)
+        names = {m["meeting_key"]: m.get("meeting_name", "?") for m in meetings}
+        for number, (meeting_key, rows) in enumerate(by_meeting.items(), start=1):
+            progress.say(f"[{number}/{len(by_meeting)}] {names.get(meeting_key, '?')} ({meeting_key})")
+            load([], rows, parents=False)
+    _summary(progress, args, client, time.monotonic() - started)
+    return 0
+
+
+def _row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
+    trace = pipeline.last_trace
+    info = trace.last_normalize_info if trace else None
+    if info is None:
+        return {}
+    return {t: n for t, n in info.row_counts.items() if not t.startswith("_dlt")}
+
+
+def _summary(progress: Progress, args: argparse.Namespace, client: OpenF1Client, seconds: float) -> None:
+    where = args.warehouse if args.destination == "duckdb" else f"BigQuery dataset {DATASET}"
+    print(
+        f"Loaded into {where} ({DATASET}) in {seconds:.1f} s: {progress.fetched_sessions} sessions fetched, "
+        f"{progress.skipped_sessions} skipped as already loaded; {client.requests_sent} requests, "
+        f"{client.retries} retried."
+    )
+    if progress.rows:
+        width = max(len(t) for t in progress.rows)
+        for table in catalogue.ENDPOINTS:
+            if table in progress.rows:
+                print(f"  {table:<{width}}  {progress.rows[table]:>12,} rows")
+    else:
+        print("  nothing new to load")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except (scope.ScopeError, origin.OriginError, OpenF1Error, SnapshotError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted; rerun the same command to resume (nothing loaded is lost)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

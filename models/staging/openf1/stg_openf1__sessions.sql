@@ -1,0 +1,56 @@
+with
+
+source as (
+
+    select
+        session_key,
+        meeting_key,
+        session_name,
+        session_type,
+        date_start,
+        date_end,
+        gmt_offset,
+        is_cancelled,
+        year,
+        circuit_key,
+        circuit_short_name,
+        country_code,
+        country_name,
+        location,
+        _dlt_load_id
+    from {{ source('openf1', 'sessions') }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (partition by session_key order by _dlt_load_id desc) as load_rank
+    from source
+
+),
+
+renamed as (
+
+    select
+        cast(session_key as {{ dbt.type_int() }}) as session_key,
+        cast(meeting_key as {{ dbt.type_int() }}) as meeting_key,
+        cast(year as {{ dbt.type_int() }}) as season,
+        session_name,
+        session_type,
+        {{ utc_timestamp('date_start') }} as started_at,
+        {{ utc_timestamp('date_end') }} as ended_at,
+        gmt_offset as utc_offset,
+        coalesce(is_cancelled, false) as is_cancelled,
+        cast(circuit_key as {{ dbt.type_int() }}) as circuit_key,
+        circuit_short_name,
+        country_code,
+        country_name,
+        location as location_name
+    from ranked
+    where load_rank = 1
+
+)
+
+select * from renamed

@@ -6,6 +6,8 @@ always speaks HTTP and never knows which kind of source it talks to.
 
 from __future__ import annotations
 
+import ctypes
+import signal
 import subprocess
 import sys
 import tempfile
@@ -17,6 +19,7 @@ from pathlib import Path
 from dlt_pipelines.openf1.client import DEFAULT_BASE_URL
 
 SERVER_START_TIMEOUT_S = 300
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 class OriginError(RuntimeError):
@@ -59,6 +62,13 @@ def open_origin(source: str) -> Iterator[Origin]:
         yield Origin(base_url, is_local=True, label=describe(source))
 
 
+def _die_with_parent() -> None:
+    """On Linux, have the kernel stop the replay server if the loader dies (even by kill -9)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 @contextmanager
 def _replay_server(folder: Path) -> Iterator[str]:
     command = [
@@ -74,7 +84,7 @@ def _replay_server(folder: Path) -> Iterator[str]:
     ]
     # The server's log goes to a file: a pipe nobody reads would fill up and stall the server.
     with tempfile.TemporaryFile(mode="w+", prefix="openf1-replay-") as log:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, preexec_fn=_die_with_parent)
         try:
             line = process.stdout.readline() if process.stdout else ""
             if not line.startswith("serving "):

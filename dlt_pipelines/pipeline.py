@@ -27,6 +27,10 @@ from openf1_replay.snapshot import SnapshotError
 
 DATASET = "raw_openf1"
 PIPELINE_NAME = "openf1"
+LOCAL_BATCH_SESSIONS = 25
+# DuckDB: Parquet files load with one COPY each, far faster than INSERT statements. BigQuery: dlt's own
+# choice (JSONL for records: BigQuery cannot load JSON columns from Parquet; Parquet for Arrow telemetry).
+LOADER_FILE_FORMATS = {"duckdb": "parquet", "bigquery": None}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,6 +55,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=3.0,
         help="a session loaded this long after its end is final and not fetched again",
     )
+    parser.add_argument(
+        "--batch-sessions",
+        type=int,
+        default=None,
+        help="sessions per dlt run (the unit a crash can lose); default: one meeting live, ~25 sessions locally",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        default=None,
+        help="client-side limit as REQUESTS/SECONDS (default 30/10, OpenF1's free tier; off for local replay)",
+    )
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for an answer before retrying")
     parser.add_argument("--quiet", action="store_true", help="no progress lines, only the summary")
     return parser
 
@@ -61,6 +77,7 @@ class Progress:
 
     quiet: bool = False
     rows: Counter[str] = field(default_factory=Counter)
+    dropped: Counter[str] = field(default_factory=Counter)
     skipped_sessions: int = 0
     fetched_sessions: int = 0
     _pending: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
@@ -91,6 +108,7 @@ def make_pipeline(destination: str, warehouse: str) -> dlt.Pipeline:
         target = dlt.destinations.duckdb(str(path))
     else:
         pipelines_dir = Path(os.environ.get("OPENF1_PIPELINES_DIR", "warehouse/.dlt/bigquery"))
+        _bigquery_environment()
         target = dlt.destinations.bigquery()
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
@@ -98,6 +116,18 @@ def make_pipeline(destination: str, warehouse: str) -> dlt.Pipeline:
         destination=target,
         dataset_name=DATASET,
     )
+
+
+def _bigquery_environment() -> None:
+    """dlt reads the variables dbt's ``bigquery`` target reads (profiles.yml; README, "BigQuery"), so one
+    environment drives both; dlt's own DESTINATION__BIGQUERY__* settings win where set. Credentials are
+    Google's application default credentials: GOOGLE_APPLICATION_CREDENTIALS, BIGQUERY_KEYFILE or gcloud's."""
+    env = os.environ
+    env.setdefault("DESTINATION__BIGQUERY__LOCATION", env.get("BIGQUERY_LOCATION") or "EU")
+    if env.get("BIGQUERY_PROJECT"):
+        env.setdefault("DESTINATION__BIGQUERY__CREDENTIALS__PROJECT_ID", env["BIGQUERY_PROJECT"])
+    if env.get("BIGQUERY_KEYFILE"):
+        env.setdefault("GOOGLE_APPLICATION_CREDENTIALS", env["BIGQUERY_KEYFILE"])
 
 
 def _configure_dlt() -> None:
@@ -114,8 +144,8 @@ def run(args: argparse.Namespace) -> int:
     with origin.open_origin(args.source) as source:
         client = OpenF1Client(
             source.base_url,
-            rate_limit=RateLimiter(0 if source.is_local else 30, 10.0),
-            retry=RetryPolicy(),
+            rate_limit=_rate_limiter(args.rate_limit, source.is_local),
+            retry=RetryPolicy(timeout_s=args.timeout),
         )
         meetings, sessions = scope.discover(client, selected)
         progress.say(
@@ -124,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
         )
         pipeline = make_pipeline(args.destination, args.warehouse)
         pipeline.sync_destination()
+        _finish_interrupted_load(pipeline, progress)
         ledger = LoadLedger.from_pipeline_state(pipeline.state, settle=timedelta(hours=args.settle_hours))
         window = None if source.is_local else timedelta(minutes=10)
         children = [e for e in selected.endpoints if catalogue.ENDPOINTS[e].per_session]
@@ -143,7 +174,9 @@ def run(args: argparse.Namespace) -> int:
                     progress.fetched,
                     window,
                     load_parents=parents,
-                )
+                    dropped=progress.dropped,
+                ),
+                loader_file_format=os.environ.get("OPENF1_LOADER_FILE_FORMAT") or LOADER_FILE_FORMATS[args.destination],
             )
             progress.rows.update(_row_counts(pipeline))
             info.raise_on_failed_jobs()
@@ -160,11 +193,57 @@ def run(args: argparse.Namespace) -> int:
             progress.expect(session, todo)
             by_meeting[session["meeting_key"]].append(session)
         names = {m["meeting_key"]: m.get("meeting_name", "?") for m in meetings}
-        for number, (meeting_key, rows) in enumerate(by_meeting.items(), start=1):
-            progress.say(f"[{number}/{len(by_meeting)}] {names.get(meeting_key, '?')} ({meeting_key})")
-            load([], rows, parents=False)
+        batches = _batches(
+            list(by_meeting.items()), args.batch_sessions or (LOCAL_BATCH_SESSIONS if source.is_local else 1)
+        )
+        for number, batch in enumerate(batches, start=1):
+            label = ", ".join(f"{names.get(key, '?')} ({key})" for key, _ in batch)
+            progress.say(f"[{number}/{len(batches)}] {label}")
+            load([], [session for _, rows in batch for session in rows], parents=False)
     _summary(progress, args, client, time.monotonic() - started)
     return 0
+
+
+def _rate_limiter(spec: str | None, is_local: bool) -> RateLimiter:
+    if spec is None:
+        return RateLimiter(0 if is_local else 30, 10.0)
+    count, _, seconds = spec.partition("/")
+    try:
+        return RateLimiter(int(count), float(seconds or 1))
+    except ValueError:
+        raise ValueError(f"--rate-limit {spec}: give REQUESTS/SECONDS, e.g. 30/10 (0 turns it off)") from None
+
+
+def _batches(
+    meetings: list[tuple[int, list[dict[str, Any]]]], min_sessions: int
+) -> list[list[tuple[int, list[dict[str, Any]]]]]:
+    """Whole meetings per dlt run, at least ``min_sessions`` sessions each (the last batch may hold fewer).
+
+    A run is the unit a crash can lose; from the live API one meeting takes a minute to fetch, so each
+    meeting is its own run. A local replay server answers in milliseconds and each run costs a second of
+    dlt overhead, so several meetings share one.
+    """
+    batches: list[list[tuple[int, list[dict[str, Any]]]]] = [[]]
+    for meeting in meetings:
+        if sum(len(rows) for _, rows in batches[-1]) >= min_sessions:
+            batches.append([])
+        batches[-1].append(meeting)
+    return [batch for batch in batches if batch]
+
+
+def _finish_interrupted_load(pipeline: dlt.Pipeline, progress: Progress) -> None:
+    """A run that died after extracting leaves load packages behind: load them now. A package that cannot
+    load (its jobs failed for good) is dropped: the sessions in it were never marked as loaded (the ledger
+    travels in the same package), so this run fetches them again and the merge replaces their rows."""
+    if not pipeline.has_pending_data:
+        return
+    progress.say("Finishing a load an earlier run left unfinished")
+    try:
+        pipeline.normalize()
+        pipeline.load(raise_on_failed_jobs=True)
+    except Exception as error:
+        progress.say(f"  could not finish it ({type(error).__name__}); dropping it, its sessions load again")
+        pipeline.drop_pending_packages()
 
 
 def _row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
@@ -182,6 +261,8 @@ def _summary(progress: Progress, args: argparse.Namespace, client: OpenF1Client,
         f"{progress.skipped_sessions} skipped as already loaded; {client.requests_sent} requests, "
         f"{client.retries} retried."
     )
+    for table, count in sorted(progress.dropped.items()):
+        print(f"  {table}: {count} rows without a usable key (null in OpenF1's data) were not loaded")
     if progress.rows:
         width = max(len(t) for t in progress.rows)
         for table in catalogue.ENDPOINTS:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -11,7 +15,7 @@ import pytest
 
 from dlt_pipelines.openf1 import catalogue
 from openf1_replay.snapshot import endpoints_in, iter_records
-from tests.conftest import real_snapshot, run_module
+from tests.conftest import ROOT, real_snapshot, run_module
 
 PIPELINE = "dlt_pipelines.pipeline"
 
@@ -74,7 +78,7 @@ def test_declared_types_land_in_duckdb(abu_dhabi: tuple[Path, Path, str]) -> Non
     assert types["laps.lap_duration"] == "DOUBLE"
     assert types["laps.is_pit_out_lap"] == "BOOLEAN"
     assert types["laps.segments_sector_1"] == "JSON"
-    assert types["session_result.duration"] == "JSON"
+    assert types["session_result.duration"] == "VARCHAR"  # JSON text: a float, or [Q1, Q2, Q3] in qualifying
     assert types["intervals.gap_to_leader"] == "VARCHAR"
 
 
@@ -162,3 +166,48 @@ def test_corrupt_snapshot_file_is_named_and_nothing_loads(tmp_path: Path) -> Non
     assert "laps.jsonl.gz" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not warehouse.exists()
+
+
+def _load_command(snapshot: Path, warehouse: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        PIPELINE,
+        "--source",
+        str(snapshot),
+        "--warehouse",
+        str(warehouse),
+        "--endpoints",
+        "drivers,laps,stints,pit,session_result",
+        "--batch-sessions",
+        "8",
+        *extra,
+    ]
+
+
+@pytest.mark.slow
+def test_a_run_killed_midway_resumes_to_exactly_an_uninterrupted_load(tmp_path: Path) -> None:
+    snapshot = real_snapshot("2024-season")
+    reference = tmp_path / "reference.duckdb"
+    done = subprocess.run(_load_command(snapshot, reference), cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+
+    killed = tmp_path / "killed.duckdb"
+    process = subprocess.Popen(
+        _load_command(snapshot, killed), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stderr is not None
+    for line in process.stderr:  # progress lines; kill -9 as the third batch starts
+        if line.startswith("[3/"):
+            os.kill(process.pid, signal.SIGKILL)
+            break
+    process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL, "the load finished before it could be killed"
+    partial = table_counts(killed)
+    assert 0 < sum(partial.values()) < sum(table_counts(reference).values())
+
+    resumed = subprocess.run(_load_command(snapshot, killed), cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "skipped as already loaded" in resumed.stdout
+    assert " 0 skipped" not in resumed.stdout, "the resumed run should skip the sessions loaded before the kill"
+    assert table_counts(killed) == table_counts(reference)

@@ -45,7 +45,13 @@ class Endpoint:
     telemetry: bool = False  # high volume: opt-in, fetched per driver in time windows, loaded as Arrow
     hashed_key: bool = False  # no reliable natural key: primary key is a hash of all fields
     description: str = ""
-    required: tuple[str, ...] = field(default=())
+    # Fields whose JSON type varies (a float, a '+1 LAP' string, or a [Q1, Q2, Q3] array): loaded as JSON text
+    # ("84.542", "+1 LAP", "[84.1, 83.9, null]") so no value is lost to a type clash; staging parses them.
+    mixed: tuple[str, ...] = field(default=())
+
+    @property
+    def timestamps(self) -> tuple[str, ...]:
+        return tuple(name for name, spec in self.columns.items() if spec["data_type"] == "timestamp")
 
     @property
     def table(self) -> str:
@@ -156,6 +162,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             "intervals",
             ("session_key", "date", "driver_number"),
             {**_SESSION_KEYS, "date": TIMESTAMP, "driver_number": BIGINT, "gap_to_leader": TEXT, "interval": TEXT},
+            mixed=("gap_to_leader", "interval"),
             description="Gaps to the leader and to the car ahead (seconds, or '+N LAP' strings) in races",
         ),
         Endpoint(
@@ -246,10 +253,11 @@ ENDPOINTS: dict[str, Endpoint] = {
                 "dnf": BOOL,
                 "dns": BOOL,
                 "dsq": BOOL,
-                "duration": JSON,
-                "gap_to_leader": JSON,
+                "duration": TEXT,
+                "gap_to_leader": TEXT,
                 "points": DOUBLE,
             },
+            mixed=("duration", "gap_to_leader"),
             description="Classification of each session (durations and gaps are arrays in qualifying)",
         ),
         Endpoint(

@@ -1,7 +1,11 @@
 """dlt resources for OpenF1: meetings and sessions as parents, every per-session endpoint as a transformer.
 
-Each per-session table is merged on its natural key *and* on ``session_key`` (dlt's delete-insert merge), so
-loading a session again replaces that session's rows: no duplicates, and rows OpenF1 has since withdrawn go.
+Meetings and sessions merge on their keys. Each per-session table merges on ``session_key`` (dlt's
+delete-insert with a merge key): loading a session again replaces that session's rows, so there are no
+duplicates and rows OpenF1 has since withdrawn go. Within a session, rows are deduplicated on the endpoint's
+natural key here (last wins, as OpenF1 serves the latest version of a document last). The natural key is not
+given to dlt as a primary key: dlt would then match deleted rows on (natural key OR session), which DuckDB
+cannot hash-join, and reloading one race took minutes instead of a second.
 Telemetry (car_data, location) is fetched per driver in time windows and travels as Arrow tables.
 """
 
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,23 +35,66 @@ def record_hash(record: dict[str, Any]) -> str:
 
 
 def _resource_hints(endpoint: catalogue.Endpoint) -> dict[str, Any]:
-    hints: dict[str, Any] = {
-        "name": endpoint.table,
-        "write_disposition": "merge",
-        "primary_key": list(endpoint.primary_key),
-        "columns": {name: dict(spec) for name, spec in endpoint.columns.items()},
-    }
+    columns = {name: dict(spec) for name, spec in endpoint.columns.items()}
+    for name in endpoint.primary_key:
+        columns[name]["nullable"] = False
+    hints: dict[str, Any] = {"name": endpoint.table, "write_disposition": "merge", "columns": columns}
     if endpoint.per_session:
         hints["merge_key"] = "session_key"
+    else:
+        hints["primary_key"] = list(endpoint.primary_key)
     return hints
 
 
-def _has_key(endpoint: catalogue.Endpoint) -> Callable[[dict[str, Any]], bool]:
-    """Rows with a null key column carry nothing joinable (OpenF1 emits some, e.g. #17): they are dropped."""
+def prepare(records: list[dict[str, Any]], endpoint: catalogue.Endpoint, dropped: Counter[str]) -> list[dict[str, Any]]:
+    """Clean, drop rows without a key, and keep the last row per natural key."""
+    clean, has_key = _clean(endpoint), _has_key(endpoint, dropped)
+    latest: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for record in records:
+        if endpoint.hashed_key:
+            record["record_hash"] = record_hash(record)
+        record = clean(record)
+        if has_key(record):
+            latest[tuple(record[k] for k in endpoint.primary_key)] = record
+    return list(latest.values())
+
+
+def _clean(endpoint: catalogue.Endpoint) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Make a record loadable without losing a value: mixed-type fields become JSON text, and a timestamp
+    OpenF1 could not produce (real data has 'NaT+00:00') becomes null rather than a variant column."""
+
+    def clean(record: dict[str, Any]) -> dict[str, Any]:
+        for name in endpoint.mixed:
+            value = record.get(name)
+            if value is not None and not isinstance(value, str):
+                record[name] = json.dumps(value)
+        for name in endpoint.timestamps:
+            value = record.get(name)
+            if value is not None and not _is_timestamp(value):
+                record[name] = None
+        return record
+
+    return clean
+
+
+def _is_timestamp(value: Any) -> bool:
+    try:
+        datetime.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _has_key(endpoint: catalogue.Endpoint, dropped: Counter[str]) -> Callable[[dict[str, Any]], bool]:
+    """Rows with a null key column carry nothing joinable (OpenF1 emits some, e.g. #17): they are dropped,
+    and counted in ``dropped`` so the run's summary says so."""
     keys = endpoint.primary_key
 
     def keep(record: dict[str, Any]) -> bool:
-        return all(record.get(k) is not None for k in keys)
+        if all(record.get(k) is not None for k in keys):
+            return True
+        dropped[endpoint.name] += 1
+        return False
 
     return keep
 
@@ -57,10 +105,12 @@ def session_window(session: dict[str, Any]) -> tuple[datetime, datetime]:
     return start, end
 
 
-def parent_resource(name: str, rows: Sequence[dict[str, Any]], selected: bool = True) -> DltResource:
+def parent_resource(
+    name: str, rows: Sequence[dict[str, Any]], dropped: Counter[str], selected: bool = True
+) -> DltResource:
     endpoint = catalogue.get(name)
     resource = dlt.resource(list(rows), **_resource_hints(endpoint), selected=selected)
-    return resource.add_filter(_has_key(endpoint))
+    return resource.add_map(_clean(endpoint)).add_filter(_has_key(endpoint, dropped))
 
 
 def endpoint_transformer(
@@ -70,6 +120,7 @@ def endpoint_transformer(
     wanted: Callable[[dict[str, Any], str], bool],
     on_fetched: Callable[[dict[str, Any], str, int], None],
     telemetry_window: timedelta | None,
+    dropped: Counter[str],
 ) -> Callable[[dict[str, Any]], Iterator[Any]]:
     """A transformer body fetching ``endpoint`` for each session piped into it."""
 
@@ -91,10 +142,7 @@ def endpoint_transformer(
                 rows += table.num_rows
                 yield table
         else:
-            records = client.get(endpoint.name, {"session_key": session_key})
-            if endpoint.hashed_key:
-                for record in records:
-                    record["record_hash"] = record_hash(record)
+            records = prepare(client.get(endpoint.name, {"session_key": session_key}), endpoint, dropped)
             rows = len(records)
             yield records
         ledger.mark(session, endpoint.name)
@@ -114,21 +162,20 @@ def openf1_source(
     on_fetched: Callable[[dict[str, Any], str, int], None] = lambda session, endpoint, rows: None,
     telemetry_window: timedelta | None = timedelta(minutes=10),
     load_parents: bool = True,
+    dropped: Counter[str] | None = None,
 ) -> Iterator[DltResource]:
     """OpenF1 for the given meetings and sessions; per-session ``endpoints`` resolve from the sessions rows.
 
     ``load_parents=False`` still pipes the sessions into the children but loads neither parent table (the
     pipeline loads parents once per run, then children session by session).
     """
-    yield parent_resource("meetings", meetings, selected=load_parents)
-    sessions_resource = parent_resource("sessions", sessions, selected=load_parents)
+    dropped = Counter() if dropped is None else dropped
+    yield parent_resource("meetings", meetings, dropped, selected=load_parents)
+    sessions_resource = parent_resource("sessions", sessions, dropped, selected=load_parents)
     yield sessions_resource
     for name in endpoints:
         endpoint = catalogue.get(name)
         if not endpoint.per_session:
             continue
-        body = endpoint_transformer(client, endpoint, ledger, wanted, on_fetched, telemetry_window)
-        transformer = dlt.transformer(body, data_from=sessions_resource, **_resource_hints(endpoint))
-        if not endpoint.telemetry:
-            transformer = transformer.add_filter(_has_key(endpoint))
-        yield transformer
+        body = endpoint_transformer(client, endpoint, ledger, wanted, on_fetched, telemetry_window, dropped)
+        yield dlt.transformer(body, data_from=sessions_resource, **_resource_hints(endpoint))

@@ -46,7 +46,11 @@ def parse(connection: duckdb.DuckDBPyConnection, body: bytes, endpoint: Endpoint
     relation = connection.sql(
         f"select {', '.join(columns)} from read_json('{path}', format='array', columns={_columns_sql(endpoint)})"
     )
-    return relation.fetch_arrow_table()
+    table = relation.fetch_arrow_table()
+    # Key columns are NOT NULL in dlt's schema; say so in Arrow's too, so the two schemas agree.
+    keys = set(endpoint.primary_key)
+    schema = pa.schema([f.with_nullable(f.name not in keys) for f in table.schema])
+    return table.cast(schema)
 
 
 def fetch_session(

@@ -1,0 +1,228 @@
+"""The HTTP handler: OpenF1's routes, statuses and error bodies over a SnapshotStore.
+
+``GET /v1/<endpoint>?<filters>`` answers a JSON array (or CSV with ``csv=true``); an empty result is
+404 ``{"detail": "No results found."}``, an unknown endpoint 404 ``{"detail": "Not Found"}``, a bad filter 422,
+car_data/location without a session_key 500 (OpenF1 times out on those). ``POST /token`` issues bearer tokens
+when the server has credentials. Every other method is 405. The rate limiter runs first, then the faults.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import time
+import traceback
+from collections.abc import Generator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from openf1_replay import snapshot
+from openf1_replay.server.auth import TokenIssuer
+from openf1_replay.server.faults import Decision, FaultPlan
+from openf1_replay.server.query import Query, QueryError, compile_query, parse_query
+from openf1_replay.server.ratelimit import SlidingWindowLimiter, retry_after_header
+from openf1_replay.server.render import csv_bytes, json_chunks, json_length
+from openf1_replay.server.store import SnapshotStore
+
+NO_RESULTS = "No results found."
+TELEMETRY_TOO_BROAD = (
+    "Internal Server Error: query too large (the real API times out); "
+    "narrow car_data/location to a session_key, a driver_number and a date window"
+)
+
+
+def _once(body: bytes) -> Generator[bytes, None, None]:
+    yield body
+
+
+@dataclass
+class AppState:
+    """What every request handler shares; the runner swaps ``faults``/``limiter`` settings at runtime."""
+
+    store: SnapshotStore
+    limiter: SlidingWindowLimiter
+    faults: FaultPlan
+    tokens: TokenIssuer
+    retry_after: bool = False
+    quiet: bool = True
+
+
+class ReplayHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], state: AppState) -> None:
+        self.state = state
+        super().__init__(address, ReplayHandler)
+
+
+class ReplayHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "openf1-replay/0.1"
+    # Headers and body go out in separate writes; with Nagle's algorithm on, a keep-alive client's delayed
+    # ACK holds every answer back ~40 ms. TCP_NODELAY sends at once.
+    disable_nagle_algorithm = True
+    server: ReplayHTTPServer
+
+    # ---------------------------------------------------------------------------------------- plumbing
+
+    @property
+    def state(self) -> AppState:
+        return self.server.state
+
+    def log_message(self, format: str, *args: object) -> None:
+        if not self.state.quiet:
+            sys.stderr.write(f"{self.address_string()} {format % args}\n")
+
+    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _send_json(self, status: int, payload: object, headers: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(payload).encode("utf-8"), "application/json", headers)
+
+    def _detail(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+        self._send_json(status, {"detail": detail}, headers)
+
+    def _stream(
+        self,
+        status: int,
+        chunks: Generator[bytes, None, None],
+        length: int,
+        content_type: str,
+        cut: bool,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Send ``length`` bytes from ``chunks``; with ``cut`` stop halfway and drop the connection."""
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(length))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if cut:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        budget = length // 2 if cut else length
+        try:
+            for chunk in chunks:
+                if len(chunk) >= budget:
+                    self.wfile.write(chunk[:budget])
+                    break
+                self.wfile.write(chunk)
+                budget -= len(chunk)
+        finally:
+            chunks.close()
+        if cut:
+            self.close_connection = True
+
+    def _guarded(self, handler: str) -> None:
+        try:
+            getattr(self, handler)()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client left (e.g. timed out on a slow answer)
+        except Exception:
+            traceback.print_exc(file=sys.stderr)
+            with contextlib.suppress(OSError):
+                self._detail(500, "Internal Server Error")
+            self.close_connection = True
+
+    def _admitted(self) -> bool:
+        """The rate limiter: False (after answering 429) when the client is over its limit."""
+        wait = self.state.limiter.check(self.client_address[0])
+        if wait is None:
+            return True
+        headers = {"Retry-After": retry_after_header(wait)} if self.state.retry_after else None
+        self._detail(429, "Rate exceeded", headers)
+        return False
+
+    # ---------------------------------------------------------------------------------------- methods
+
+    def do_GET(self) -> None:
+        self._guarded("_get")
+
+    def do_POST(self) -> None:
+        self._guarded("_post")
+
+    def _refuse_method(self) -> None:
+        self.close_connection = True
+        self._detail(405, "Method Not Allowed", {"Allow": "GET", "Connection": "close"})
+
+    do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _refuse_method
+
+    def _post(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        form = parse_qs(self.rfile.read(length).decode("utf-8", "replace")) if length else {}
+        if urlsplit(self.path).path.rstrip("/") != "/token":
+            self._refuse_method()
+            return
+        if not self._admitted():
+            return
+        if not self.state.tokens.enabled:
+            self._detail(404, "Not Found")
+            return
+        answer = self.state.tokens.issue(form.get("username", [""])[0], form.get("password", [""])[0])
+        if answer is None:
+            self._detail(401, "Invalid username or password")
+            return
+        self._send_json(200, answer)
+
+    def _get(self) -> None:
+        url = urlsplit(self.path)
+        if not self._admitted():
+            return
+        path = url.path.rstrip("/")
+        if path in ("", "/v1"):
+            self._send(200, b"Welcome to the OpenF1 replay server!", "text/plain; charset=utf-8")
+            return
+        endpoint = path[len("/v1/") :].lower() if path.startswith("/v1/") else ""
+        if endpoint not in snapshot.ENDPOINTS:
+            self._detail(404, "Not Found")
+            return
+        decision = self.state.faults.next(self.state.tokens.valid(self.headers.get("Authorization")))
+        if decision.status is not None:
+            headers = {"Retry-After": "1"} if decision.status == 429 and self.state.retry_after else None
+            self._detail(decision.status, decision.detail, headers)
+            return
+        if decision.delay:
+            time.sleep(decision.delay)
+        try:
+            query = parse_query(url.query)
+        except QueryError as error:
+            self._detail(422, str(error))
+            return
+        if endpoint in snapshot.TELEMETRY_ENDPOINTS and not query.has_equality("session_key"):
+            self._detail(500, TELEMETRY_TOO_BROAD)
+            return
+        self._answer(endpoint, query, decision)
+
+    def _answer(self, endpoint: str, query: Query, decision: Decision) -> None:
+        store = self.state.store
+        if not store.has(endpoint):
+            self._detail(404, NO_RESULTS)
+            return
+        sql = compile_query(query, store.typed_columns[endpoint], store.latest)
+        selection = store.select(endpoint, sql.where, sql.params)
+        if selection.count == 0:
+            self._detail(404, NO_RESULTS)
+            return
+        changed = self.state.faults.config.changed_fields(endpoint)
+        batches = store.texts(endpoint, sql.where, sql.params, selection)
+        if query.csv:
+            header = store.field_names(endpoint, sql.where, sql.params)
+            body = csv_bytes(batches, header, changed)
+            headers = {"Content-Disposition": f"attachment; filename={endpoint}.csv"}
+            self._stream(200, _once(body), len(body), "text/csv; charset=utf-8", decision.truncate, headers)
+        elif changed:
+            body = b"".join(json_chunks(batches, changed))
+            self._stream(200, _once(body), len(body), "application/json", decision.truncate)
+        else:
+            length = json_length(selection.count, selection.text_bytes)
+            self._stream(200, json_chunks(batches), length, "application/json", decision.truncate)

@@ -1,0 +1,271 @@
+"""The snapshot as DuckDB tables: one per endpoint, each record's original JSON text plus typed key columns.
+
+A table holds ``rec`` (the record exactly as stored in the snapshot file, so answers echo field order and JSON
+types), ``file_no`` and, for the fields OpenF1 sorts and narrows by (``SORT_KEYS``) when the endpoint has them,
+a typed column: DOUBLE for numbers, TIMESTAMPTZ for datetimes. A typed column is NULL where the JSON value is
+of another type, so filtering on it means what filtering the JSON would. Insertion order is file order, so
+``rowid`` is snapshot order.
+
+Records are never loaded into Python: DuckDB reads the files (``read_ndjson_objects`` handles .gz) and answers
+are streamed in batches. With ``db_path`` the tables live in a DuckDB file reused across starts as long as the
+snapshot files (paths, sizes, mtimes) are unchanged: the way to serve ~100M-row telemetry snapshots.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from openf1_replay import snapshot
+
+# OpenF1's sort keys, in priority order (query_api/sort.py): a key sorts an answer when every record in it
+# has a non-null value. They double as the typed columns used for fast filtering.
+SORT_KEYS: dict[str, str] = {
+    "date": "datetime",
+    "date_start": "datetime",
+    "meeting_key": "number",
+    "session_key": "number",
+    "lap_start": "number",
+    "lap_number": "number",
+    "lap_end": "number",
+    "date_end": "datetime",
+    "driver_number": "number",
+}
+STORE_VERSION = "2"  # bump when the table layout changes, so --db caches are rebuilt
+_SAMPLE_ROWS = 500
+_BATCH_ROWS = 20_000
+
+
+def _typed_expression(name: str, kind: str) -> str:
+    path = f"'$.{name}'"
+    if kind == "number":
+        return (
+            f"CASE WHEN json_type(json, {path}) IN ('UBIGINT', 'BIGINT', 'DOUBLE') "
+            f"THEN TRY_CAST(json_extract_string(json, {path}) AS DOUBLE) END"
+        )
+    # a string that is not a datetime (real data has "NaT+00:00") is kept as +infinity: present for the sort
+    # rule, sorted after every datetime as OpenF1's string sort does, and never matched by a filter
+    return (
+        f"CASE WHEN json_type(json, {path}) = 'VARCHAR' THEN coalesce("
+        f"TRY_CAST(json_extract_string(json, {path}) AS TIMESTAMPTZ), 'infinity'::TIMESTAMPTZ) END"
+    )
+
+
+def _reader(path: Path) -> str:
+    """The DuckDB table function reading one snapshot file as JSON objects (one column named ``json``)."""
+    quoted = str(path).replace("'", "''")
+    if snapshot.file_format(path) == "json":
+        return f"read_json_objects('{quoted}', format = 'array')"
+    return f"read_ndjson_objects('{quoted}')"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a filter selects in one endpoint: row count, JSON body size and the sort keys that apply."""
+
+    count: int
+    text_bytes: int
+    order_by: tuple[str, ...]
+
+
+class SnapshotStore:
+    """Reads a snapshot folder into DuckDB; answers filtered, OpenF1-ordered record texts."""
+
+    def __init__(self, root: Path | str, db_path: Path | str | None = None) -> None:
+        self.root = Path(root)
+        self.endpoints = snapshot.endpoints_in(self.root)  # raises SnapshotError for a missing folder
+        if not self.endpoints:
+            raise snapshot.SnapshotError(
+                f"{self.root}: no endpoint files found; pass a folder holding <endpoint>.jsonl.gz files "
+                f"(endpoints: {', '.join(snapshot.ENDPOINTS)})"
+            )
+        self._lock = threading.Lock()
+        self.con = duckdb.connect(str(db_path) if db_path else ":memory:")
+        self.typed_columns: dict[str, dict[str, str]] = {}
+        self.reused: set[str] = set()  # endpoints taken from the --db cache as they were
+        self._ensure_manifest()
+        for endpoint in self.endpoints:
+            self._load(endpoint)
+        self.latest = {"session_key": self._latest("sessions"), "meeting_key": self._latest_meeting()}
+
+    # ------------------------------------------------------------------------------------------ loading
+
+    def _ensure_manifest(self) -> None:
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS _manifest (endpoint VARCHAR PRIMARY KEY, files VARCHAR, columns VARCHAR)"
+        )
+
+    def _fingerprint(self, files: Sequence[Path]) -> str:
+        stats = [(str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+        return json.dumps({"version": STORE_VERSION, "files": stats})
+
+    def _load(self, endpoint: str) -> None:
+        files = snapshot.endpoint_files(self.root, endpoint)
+        fingerprint = self._fingerprint(files)
+        cached = self.con.execute("SELECT files, columns FROM _manifest WHERE endpoint = ?", [endpoint]).fetchone()
+        if cached is not None and cached[0] == fingerprint:
+            self.typed_columns[endpoint] = json.loads(cached[1])
+            self.reused.add(endpoint)
+            return
+        columns = self._present_keys(files)
+        sql_types = {"number": "DOUBLE", "datetime": "TIMESTAMPTZ"}
+        definitions = "".join(f', "{name}" {sql_types[kind]}' for name, kind in columns.items())
+        self.con.begin()  # one transaction per endpoint: a --db cache never holds half an endpoint
+        try:
+            self.con.execute(f'CREATE OR REPLACE TABLE "{endpoint}" (rec VARCHAR, file_no INTEGER{definitions})')
+            for file_no, path in enumerate(files):
+                self._insert(endpoint, file_no, path, columns)
+            self.con.execute(
+                "INSERT OR REPLACE INTO _manifest VALUES (?, ?, ?)", [endpoint, fingerprint, json.dumps(columns)]
+            )
+            self.con.commit()
+        except BaseException:
+            self.con.rollback()
+            raise
+        self.typed_columns[endpoint] = columns
+
+    def _present_keys(self, files: Sequence[Path]) -> dict[str, str]:
+        """The sort keys the endpoint's records carry, judged from the first records of each file."""
+        present: set[str] = set()
+        for path in files:
+            if snapshot.file_format(path) == "csv":
+                present.update(next(snapshot.iter_file(path), {}).keys())
+                continue
+            try:
+                rows = self.con.execute(
+                    f"SELECT DISTINCT unnest(json_keys(json)) FROM (SELECT json FROM {_reader(path)} "
+                    f"LIMIT {_SAMPLE_ROWS}) WHERE json_type(json) = 'OBJECT'"
+                ).fetchall()
+            except duckdb.Error as error:
+                raise self._file_error(path, error) from None
+            present.update(row[0] for row in rows)
+        return {name: kind for name, kind in SORT_KEYS.items() if name in present}
+
+    def _insert(self, endpoint: str, file_no: int, path: Path, columns: dict[str, str]) -> None:
+        typed = "".join(f", {_typed_expression(name, kind)}" for name, kind in columns.items())
+        source = _reader(path)
+        with tempfile.TemporaryDirectory() as scratch:
+            if snapshot.file_format(path) == "csv":
+                source = _reader(self._csv_as_jsonl(path, Path(scratch)))
+            try:
+                self.con.execute(
+                    f'INSERT INTO "{endpoint}" SELECT '
+                    f"CASE WHEN json_type(json) = 'OBJECT' THEN json::VARCHAR ELSE error('not a JSON object') END, "
+                    f"{file_no}{typed} FROM {source}"
+                )
+            except duckdb.Error as error:
+                raise self._file_error(path, error) from None
+
+    @staticmethod
+    def _csv_as_jsonl(path: Path, scratch: Path) -> Path:
+        """CSV loses JSON types: recover them record by record (snapshot.iter_file) into a JSONL file."""
+        target = scratch / "records.jsonl"
+        with open(target, "w", encoding="utf-8") as handle:
+            for record in snapshot.iter_file(path):
+                handle.write(json.dumps(record, separators=(", ", ": "), ensure_ascii=False) + "\n")
+        return target
+
+    @staticmethod
+    def _file_error(path: Path, error: duckdb.Error) -> snapshot.SnapshotError:
+        """The snapshot module's precise message (file and line) when it agrees the file is bad."""
+        try:
+            for _ in snapshot.iter_file(path):
+                pass
+        except snapshot.SnapshotError as precise:
+            return precise
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return snapshot.SnapshotError(f"{path}: cannot be read ({first_line}); re-record or regenerate the file")
+
+    # ------------------------------------------------------------------------------------------ latest
+
+    def _latest(self, endpoint: str) -> int | None:
+        """The key of the most recent non-cancelled meeting or session, by date_start."""
+        key = "session_key" if endpoint == "sessions" else "meeting_key"
+        if endpoint not in self.endpoints or key not in self.typed_columns[endpoint]:
+            return None
+        dated = "date_start" in self.typed_columns[endpoint]
+        order = 'CASE WHEN isfinite("date_start") THEN "date_start" END DESC NULLS LAST, ' if dated else ""
+        row = self.con.execute(
+            f'SELECT "{key}" FROM "{endpoint}" WHERE "{key}" IS NOT NULL '
+            f"AND coalesce(json_extract_string(rec, '$.is_cancelled') <> 'true', true) "
+            f"ORDER BY {order}rowid DESC LIMIT 1"
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def _latest_meeting(self) -> int | None:
+        meeting = self._latest("meetings")
+        if meeting is not None:
+            return meeting
+        session = self._latest("sessions")
+        if session is None:
+            return None
+        row = (
+            self.con.execute(
+                'SELECT "meeting_key" FROM "sessions" WHERE "session_key" = ? LIMIT 1', [session]
+            ).fetchone()
+            if "meeting_key" in self.typed_columns["sessions"]
+            else None
+        )
+        return int(row[0]) if row and row[0] is not None else None
+
+    # ------------------------------------------------------------------------------------------ queries
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        """A connection of its own for one request thread (DuckDB connections are not shared across threads)."""
+        with self._lock:
+            return self.con.cursor()
+
+    def has(self, endpoint: str) -> bool:
+        return endpoint in self.typed_columns
+
+    def select(self, endpoint: str, where: str, params: Sequence[object]) -> Selection:
+        """Count what ``where`` selects and decide the OpenF1 sort keys for it (non-null in every record)."""
+        keys = list(self.typed_columns[endpoint])
+        counts = "".join(f', count("{name}")' for name in keys)
+        cursor = self._cursor()
+        try:
+            row = cursor.execute(
+                f'SELECT count(*), coalesce(sum(strlen(rec)), 0){counts} FROM "{endpoint}" WHERE {where}',
+                list(params),
+            ).fetchone()
+        finally:
+            cursor.close()
+        assert row is not None
+        total = int(row[0])
+        order_by = tuple(name for name, count in zip(keys, row[2:], strict=True) if total and count == total)
+        ordered = tuple(name for name in SORT_KEYS if name in order_by)
+        return Selection(count=total, text_bytes=int(row[1]), order_by=ordered)
+
+    def texts(
+        self, endpoint: str, where: str, params: Sequence[object], selection: Selection, batch_rows: int = _BATCH_ROWS
+    ) -> Iterator[list[str]]:
+        """The selected records' JSON texts, OpenF1-ordered (ties in snapshot order), in batches."""
+        order = "".join(f'"{name}", ' for name in selection.order_by) + "file_no, rowid"
+        cursor = self._cursor()
+        try:
+            cursor.execute(f'SELECT rec FROM "{endpoint}" WHERE {where} ORDER BY {order}', list(params))
+            while batch := cursor.fetchmany(batch_rows):
+                yield [row[0] for row in batch]
+        finally:
+            cursor.close()
+
+    def field_names(self, endpoint: str, where: str, params: Sequence[object]) -> list[str]:
+        """Every field name found in the selected records (for CSV headers)."""
+        cursor = self._cursor()
+        try:
+            rows = cursor.execute(
+                f'SELECT DISTINCT unnest(json_keys(rec)) FROM "{endpoint}" WHERE {where}', list(params)
+            ).fetchall()
+        finally:
+            cursor.close()
+        return sorted(row[0] for row in rows)
+
+    def close(self) -> None:
+        with self._lock:
+            self.con.close()

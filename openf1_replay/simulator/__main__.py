@@ -1,0 +1,3 @@
+from openf1_replay.simulator.cli import main
+
+raise SystemExit(main())

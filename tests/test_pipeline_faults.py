@@ -1,0 +1,135 @@
+"""The loader against a misbehaving OpenF1: each fault mode of the replay server is survived with nothing lost.
+
+The server runs as its own process (python -m openf1_replay.server) and the loader talks to it over HTTP, as
+it would to api.openf1.org. Each faulty load must end with exactly the rows of a clean load.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import ROOT, real_snapshot, run_module
+from tests.test_pipeline import table_counts
+
+PIPELINE = "dlt_pipelines.pipeline"
+
+
+@contextmanager
+def replay_server(snapshot: Path, *args: str) -> Iterator[str]:
+    command = [sys.executable, "-m", "openf1_replay.server", "--snapshot", str(snapshot), "--port", "0", "--quiet"]
+    process = subprocess.Popen([*command, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("serving "), process.stderr.read() if process.stderr else line
+        yield line.rsplit(" at ", 1)[1].strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def snapshot() -> Path:
+    return real_snapshot("2025-abu-dhabi-race")
+
+
+@pytest.fixture(scope="module")
+def clean_counts(snapshot: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, int]:
+    warehouse = tmp_path_factory.mktemp("clean") / "w.duckdb"
+    result = run_module(PIPELINE, "--source", str(snapshot), "--warehouse", str(warehouse))
+    assert result.returncode == 0, result.stderr
+    return table_counts(warehouse)
+
+
+@pytest.mark.parametrize(
+    ("faults", "client_args"),
+    [
+        pytest.param("error_rate=0.3,seed=3", [], id="5xx-answers"),
+        pytest.param("burst_429=4,burst_every=9,seed=1", [], id="429-bursts"),
+        pytest.param("slow_rate=0.15,slow_seconds=2,seed=2", ["--timeout", "1"], id="slow-past-timeout"),
+        pytest.param("truncate_rate=0.3,seed=4", [], id="truncated-bodies"),
+        pytest.param("changed_type=laps.lap_duration|weather.air_temperature", [], id="changed-field-type"),
+    ],
+)
+def test_fault_is_survived_with_nothing_lost(
+    faults: str, client_args: list[str], snapshot: Path, clean_counts: dict[str, int], tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    with replay_server(snapshot, "--rate-limit", "0", "--faults", faults) as url:
+        result = run_module(PIPELINE, "--source", url, "--warehouse", str(warehouse), *client_args)
+    assert result.returncode == 0, result.stderr
+    assert table_counts(warehouse) == clean_counts
+    if "changed_type" not in faults:
+        assert " 0 retried" not in result.stdout, "the fault should have forced retries"
+
+
+def test_changed_type_values_are_coerced_not_lost(snapshot: Path, tmp_path: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    with replay_server(snapshot, "--rate-limit", "0", "--faults", "changed_type=laps.lap_duration") as url:
+        result = run_module(PIPELINE, "--source", url, "--warehouse", str(warehouse), "--endpoints", "laps")
+    assert result.returncode == 0, result.stderr
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        timed = connection.execute("select count(lap_duration) from raw_openf1.laps").fetchone()[0]
+    from openf1_replay.snapshot import iter_records
+
+    assert timed == sum(1 for r in iter_records(snapshot, "laps") if r.get("lap_duration") is not None)
+
+
+def test_server_rate_limit_is_never_hit_by_the_client_limit(tmp_path: Path) -> None:
+    """With the server limiting like OpenF1 (30 per 10 s, no Retry-After) the client's own limiter keeps it
+    under: no 429 is ever answered, so no request is retried."""
+    season = real_snapshot("2024-season")
+    warehouse = tmp_path / "w.duckdb"
+    with replay_server(season, "--rate-limit", "30/10") as url:
+        result = run_module(
+            PIPELINE,
+            "--source",
+            url,
+            "--warehouse",
+            str(warehouse),
+            "--meeting",
+            "1229",
+            "--endpoints",
+            "drivers,laps,stints,pit,race_control,session_result",
+            "--rate-limit",
+            "30/10",
+        )
+    assert result.returncode == 0, result.stderr
+    requests = int(result.stdout.split(" requests")[0].rsplit(" ", 1)[1])
+    assert requests > 30, "the test needs more requests than one window allows"
+    assert " 0 retried" in result.stdout
+
+
+def test_session_in_progress_stops_with_advice_and_loads_nothing(snapshot: Path, tmp_path: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    with replay_server(snapshot, "--rate-limit", "0", "--faults", "session_in_progress=1000") as url:
+        result = run_module(PIPELINE, "--source", url, "--warehouse", str(warehouse), timeout=60)
+    assert result.returncode == 1
+    assert "OPENF1_USERNAME" in result.stderr and "retry after the session" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not warehouse.exists()
+
+
+def test_credentials_get_a_bearer_token_past_session_in_progress(
+    snapshot: Path, clean_counts: dict[str, int], tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    server_args = ["--rate-limit", "0", "--faults", "session_in_progress=1000", "--username", "fan", "--password", "pw"]
+    with replay_server(snapshot, *server_args) as url:
+        result = run_module(
+            PIPELINE,
+            "--source",
+            url,
+            "--warehouse",
+            str(warehouse),
+            env={"OPENF1_USERNAME": "fan", "OPENF1_PASSWORD": "pw"},
+        )
+    assert result.returncode == 0, result.stderr
+    assert table_counts(warehouse) == clean_counts

@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="client-side limit as REQUESTS/SECONDS (default 30/10, OpenF1's free tier; off for local replay)",
     )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for an answer before retrying")
+    parser.add_argument(
+        "--telemetry-window-minutes",
+        type=float,
+        default=None,
+        help="telemetry request window (default 10 for remote APIs, whole session for local replay)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines, only the summary")
     return parser
 
@@ -156,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
         pipeline.sync_destination()
         _finish_interrupted_load(pipeline, progress)
         ledger = LoadLedger.from_pipeline_state(pipeline.state, settle=timedelta(hours=args.settle_hours))
-        window = None if source.is_local else timedelta(minutes=10)
+        window = _telemetry_window(args.telemetry_window_minutes, source.is_local)
         children = [e for e in selected.endpoints if catalogue.ENDPOINTS[e].per_session]
 
         def wanted(session: dict[str, Any], endpoint: str) -> bool:
@@ -202,6 +208,16 @@ def run(args: argparse.Namespace) -> int:
             load([], [session for _, rows in batch for session in rows], parents=False)
     _summary(progress, args, client, time.monotonic() - started)
     return 0
+
+
+def _telemetry_window(minutes: float | None, is_local: bool) -> timedelta | None:
+    """OpenF1 aborts queries over a few seconds: ten-minute windows per driver stay well inside. A local
+    replay server has no such limit, so one request per driver and session is enough."""
+    if minutes is None:
+        return None if is_local else timedelta(minutes=10)
+    if minutes <= 0:
+        raise ValueError(f"--telemetry-window-minutes {minutes}: give a positive number of minutes")
+    return timedelta(minutes=minutes)
 
 
 def _rate_limiter(spec: str | None, is_local: bool) -> RateLimiter:

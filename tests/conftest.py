@@ -22,7 +22,9 @@ def real_snapshot(name: str) -> Path:
     return path
 
 
-def run_module(module: str, *args: str, timeout: float = 600, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_module(
+    module: str, *args: str, timeout: float = 600, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m module args`` from the repo root, as the Makefile does."""
     return subprocess.run(
         [sys.executable, "-m", module, *args],

@@ -13,13 +13,16 @@ sample_rows as (
         (1, 11),
         (2, 10),
         (2, 10)
-    ) as sample_values (session_key, driver_number)
+    ) as sample_values (session_key, driver_number)  -- noqa: AL05
 
 ),
 
 found as (
 
-    {{ test_unique_combination_of_columns(model='sample_rows', combination_of_columns=['session_key', 'driver_number']) }}
+    {{ test_unique_combination_of_columns(
+        model='sample_rows',
+        combination_of_columns=['session_key', 'driver_number'],
+    ) }}
 
 ),
 
@@ -35,7 +38,7 @@ expected as (
 missing as (
 
     select * from expected
-    except distinct
+    except
     select * from found
 
 ),
@@ -43,7 +46,7 @@ missing as (
 unexpected as (
 
     select * from found
-    except distinct
+    except
     select * from expected
 
 ),
@@ -56,4 +59,4 @@ mismatches as (
 
 )
 
-select * from mismatches
+select * from mismatches  -- noqa: AM04

@@ -131,13 +131,10 @@ def endpoint_transformer(
         rows = 0
         if endpoint.telemetry:
             start, end = session_window(session)
-            drivers = sorted(
-                {
-                    d["driver_number"]
-                    for d in client.get("drivers", {"session_key": session_key})
-                    if d.get("driver_number") is not None
-                }
-            )
+            drivers: list[int | None] = [None]  # one request for the whole session (local replay)
+            if telemetry_window is not None:  # OpenF1 itself: per driver, in time windows
+                listed = client.get("drivers", {"session_key": session_key})
+                drivers = sorted({d["driver_number"] for d in listed if d.get("driver_number") is not None})
             for table in telemetry.fetch_session(client, endpoint, session_key, drivers, start, end, telemetry_window):
                 rows += table.num_rows
                 yield table

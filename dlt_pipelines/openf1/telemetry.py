@@ -1,7 +1,7 @@
-"""Telemetry (car_data, location): fetched per driver in time windows, parsed by DuckDB into Arrow tables.
+"""Telemetry (car_data, location): fetched in bulk, parsed by DuckDB into Arrow tables.
 
-OpenF1 aborts queries that run over a few seconds, so a whole session of one driver is too much for it; ten
-minute windows are well inside. Bodies are parsed by DuckDB's JSON reader straight into Arrow (never Python
+OpenF1 aborts queries that run over a few seconds, so from OpenF1 itself telemetry comes per driver in
+ten-minute windows; a local replay server answers a whole session in one request. Bodies are parsed by DuckDB's JSON reader straight into Arrow (never Python
 dicts), and dlt loads the Arrow tables through its Parquet path.
 """
 
@@ -21,11 +21,13 @@ from dlt_pipelines.openf1.client import OpenF1Client
 _DUCKDB_TYPES = {"bigint": "BIGINT", "double": "DOUBLE", "text": "VARCHAR", "timestamp": "TIMESTAMPTZ"}
 
 
-def windows(start: datetime, end: datetime, size: timedelta | None) -> list[tuple[datetime, datetime]]:
-    """Half-open windows covering [start - 5 min, end + 5 min) (telemetry starts before the session's start)."""
-    start, end = start - timedelta(minutes=5), end + timedelta(minutes=5)
-    if size is None:
-        return [(start, end)]
+MARGIN_BEFORE = timedelta(minutes=60)  # cars run reconnaissance laps to the grid well before a race starts
+MARGIN_AFTER = timedelta(minutes=30)  # and the in-lap after the flag
+
+
+def windows(start: datetime, end: datetime, size: timedelta) -> list[tuple[datetime, datetime]]:
+    """Half-open windows of ``size`` tiling [start - 60 min, end + 30 min) without gaps or overlaps."""
+    start, end = start - MARGIN_BEFORE, end + MARGIN_AFTER
     bounds = []
     while start < end:
         bounds.append((start, min(start + size, end)))
@@ -53,11 +55,26 @@ def parse(connection: duckdb.DuckDBPyConnection, body: bytes, endpoint: Endpoint
     return table.cast(schema)
 
 
+def _requests(
+    session_key: int, driver: int | None, start: datetime, end: datetime, window: timedelta | None
+) -> list[list[tuple[str, str, object]]]:
+    """Query parameters: the whole session at once (driver None, no window), else one driver per time window."""
+    base: list[tuple[str, str, object]] = [("session_key", "=", session_key)]
+    if driver is not None:
+        base.append(("driver_number", "=", driver))
+    if window is None:
+        return [base]
+    return [
+        [*base, ("date", ">=", low.isoformat()), ("date", "<", high.isoformat())]
+        for low, high in windows(start, end, window)
+    ]
+
+
 def fetch_session(
     client: OpenF1Client,
     endpoint: Endpoint,
     session_key: int,
-    drivers: Sequence[int],
+    drivers: Sequence[int | None],
     start: datetime,
     end: datetime,
     window: timedelta | None,
@@ -67,13 +84,7 @@ def fetch_session(
         connection.execute("set timezone = 'UTC'")
         try:
             for driver in drivers:
-                for low, high in windows(start, end, window):
-                    params = [
-                        ("session_key", "=", session_key),
-                        ("driver_number", "=", driver),
-                        ("date", ">=", low.isoformat()),
-                        ("date", "<", high.isoformat()),
-                    ]
+                for params in _requests(session_key, driver, start, end, window):
                     body = client.get_raw(endpoint.name, params)
                     if body.strip() == b"[]":
                         continue

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -69,6 +70,19 @@ def _die_with_parent() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def _served_url(process: subprocess.Popen[str]) -> str | None:
+    """The URL from the server's 'serving DIR at URL' line, or None if it exits first. Other output comes
+    first on a busy machine (DuckDB draws a progress bar on stdout for a query slower than two seconds), and
+    may come later: it is read and dropped in the background, so the pipe never fills and stalls the server."""
+    if process.stdout is None:
+        return None
+    for line in process.stdout:
+        if "serving " in line and " at " in line:
+            threading.Thread(target=process.stdout.read, daemon=True).start()
+            return line.rsplit(" at ", 1)[1].strip()
+    return None
+
+
 @contextmanager
 def _replay_server(folder: Path) -> Iterator[str]:
     command = [
@@ -86,13 +100,13 @@ def _replay_server(folder: Path) -> Iterator[str]:
     with tempfile.TemporaryFile(mode="w+", prefix="openf1-replay-") as log:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, preexec_fn=_die_with_parent)
         try:
-            line = process.stdout.readline() if process.stdout else ""
-            if not line.startswith("serving "):
+            url = _served_url(process)
+            if url is None:
                 process.wait(timeout=SERVER_START_TIMEOUT_S)
                 log.seek(0)
                 error = log.read().strip().splitlines()
                 raise OriginError(error[-1] if error else f"the replay server could not serve {folder}")
-            yield line.rsplit(" at ", 1)[1].strip()
+            yield url
         finally:
             if process.poll() is None:
                 process.terminate()

@@ -1,8 +1,9 @@
 """Telemetry (car_data, location): fetched in bulk, parsed by DuckDB into Arrow tables.
 
 OpenF1 aborts queries that run over a few seconds, so from OpenF1 itself telemetry comes per driver in
-ten-minute windows; a local replay server answers a whole session in one request. Bodies are parsed by DuckDB's JSON reader straight into Arrow (never Python
-dicts), and dlt loads the Arrow tables through its Parquet path.
+ten-minute windows; a local replay server answers a whole session in one request. Bodies are parsed by
+DuckDB's JSON reader straight into Arrow (never Python dicts), and dlt loads the Arrow tables through its
+Parquet path.
 """
 
 from __future__ import annotations

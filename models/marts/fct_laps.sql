@@ -1,3 +1,16 @@
+{#-
+    Incremental: a build adds or replaces the laps of sessions that started at or after the newest session
+    already in the table (delete+insert on the grain). A reloaded older session needs --full-refresh.
+-#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['session_key', 'driver_number', 'lap_number'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
 with
 
 laps as (
@@ -14,8 +27,18 @@ laps as (
         intermediate_1_speed_kph,
         intermediate_2_speed_kph,
         speed_trap_speed_kph,
-        is_pit_out_lap
-    from {{ ref('stg_openf1__laps') }}
+        is_pit_out_lap,
+        is_pit_in_lap,
+        stint_number,
+        compound,
+        tyre_age_laps,
+        track_status,
+        air_temperature_c,
+        track_temperature_c,
+        is_raining,
+        position_at_lap_end,
+        is_clean_lap
+    from {{ ref('int_laps_enriched') }}
 
 ),
 
@@ -26,8 +49,12 @@ sessions as (
         meeting_key,
         season,
         session_name,
-        session_type
+        session_type,
+        started_at
     from {{ ref('stg_openf1__sessions') }}
+    {%- if is_incremental() %}
+    where started_at >= (select max(session_started_at) from {{ this }})
+    {%- endif %}
 
 ),
 
@@ -36,10 +63,11 @@ drivers as (
     select
         session_key,
         driver_number,
+        driver_id,
         driver_code,
         full_name,
         team_name
-    from {{ ref('stg_openf1__drivers') }}
+    from {{ ref('int_drivers_identified') }}
 
 ),
 
@@ -51,7 +79,9 @@ laps_with_context as (
         sessions.season,
         sessions.session_name,
         sessions.session_type,
+        sessions.started_at as session_started_at,
         laps.driver_number,
+        drivers.driver_id,
         drivers.driver_code,
         drivers.full_name,
         drivers.team_name,
@@ -64,11 +94,21 @@ laps_with_context as (
         laps.intermediate_1_speed_kph,
         laps.intermediate_2_speed_kph,
         laps.speed_trap_speed_kph,
-        laps.is_pit_out_lap
+        laps.is_pit_out_lap,
+        laps.is_pit_in_lap,
+        laps.stint_number,
+        laps.compound,
+        laps.tyre_age_laps,
+        laps.track_status,
+        laps.air_temperature_c,
+        laps.track_temperature_c,
+        laps.is_raining,
+        laps.position_at_lap_end,
+        laps.is_clean_lap
     from laps
     inner join sessions
         on laps.session_key = sessions.session_key
-    left join drivers
+    left outer join drivers
         on
             laps.session_key = drivers.session_key
             and laps.driver_number = drivers.driver_number
@@ -113,6 +153,18 @@ final as (
         intermediate_2_speed_kph,
         speed_trap_speed_kph,
         is_pit_out_lap,
+        session_started_at,
+        driver_id,
+        is_pit_in_lap,
+        stint_number,
+        compound,
+        tyre_age_laps,
+        track_status,
+        air_temperature_c,
+        track_temperature_c,
+        is_raining,
+        position_at_lap_end,
+        is_clean_lap,
         coalesce(session_lap_time_rank = 1, false) as is_session_fastest_lap,
         coalesce(driver_lap_time_rank = 1, false) as is_personal_best_lap
     from ranked

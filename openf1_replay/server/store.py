@@ -87,6 +87,8 @@ class SnapshotStore:
             )
         self._lock = threading.Lock()
         self.con = duckdb.connect(str(db_path) if db_path else ":memory:")
+        # DuckDB draws a progress bar on stdout for slow queries; stdout carries the "serving ..." line.
+        self.con.execute("SET enable_progress_bar = false")
         self.typed_columns: dict[str, dict[str, str]] = {}
         self.reused: set[str] = set()  # endpoints taken from the --db cache as they were
         self._ensure_manifest()

@@ -26,7 +26,7 @@ ranked as (
         *,
         row_number() over (
             partition by session_key, driver_number
-            order by _dlt_load_id desc, name_acronym nulls last, team_name nulls last
+            order by _dlt_load_id desc, name_acronym asc nulls last, team_name asc nulls last
         ) as load_rank
     from source
 
@@ -38,15 +38,15 @@ renamed as (
         cast(session_key as {{ dbt.type_int() }}) as session_key,
         cast(meeting_key as {{ dbt.type_int() }}) as meeting_key,
         cast(driver_number as {{ dbt.type_int() }}) as driver_number,
-        upper(name_acronym) as driver_code,
         broadcast_name,
         full_name,
         first_name,
         last_name,
         team_name,
-        lower(team_colour) as team_colour_hex,
         headshot_url,
-        country_code
+        country_code,
+        upper(name_acronym) as driver_code,
+        lower(team_colour) as team_colour_hex
     from ranked
     where load_rank = 1
 

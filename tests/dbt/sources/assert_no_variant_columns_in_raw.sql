@@ -9,7 +9,7 @@ with
 
 raw_columns as (
 
-    {{ raw_column_catalog(var('raw_schema')) }}
+    {{ raw_column_catalog(env_var('OPENF1_RAW_SCHEMA', 'raw_openf1')) }}
 
 ),
 

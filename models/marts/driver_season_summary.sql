@@ -1,0 +1,105 @@
+{#- One row per (season, driver_id): the season in numbers, with the final championship standing. -#}
+with
+
+results as (
+
+    select
+        season,
+        driver_id,
+        driver_code,
+        race_position,
+        race_status,
+        has_fastest_lap,
+        weekend_points,
+        sprint_points
+    from {{ ref('grand_prix_results') }}
+
+),
+
+standings as (
+
+    select
+        season,
+        round,
+        driver_id,
+        points,
+        position
+    from {{ ref('driver_standings') }}
+
+),
+
+qualifying as (
+
+    select
+        season,
+        driver_id,
+        avg(grid_position) as mean_grid_position,
+        count(case when qualifying_position = 1 then 1 end) as pole_positions
+    from {{ ref('fct_qualifying') }}
+    where session_kind = 'qualifying'
+    group by season, driver_id
+
+),
+
+final_standings as (
+
+    select
+        season,
+        driver_id,
+        points,
+        position,
+        row_number() over (partition by season, driver_id order by round desc) as recency_rank
+    from standings
+
+),
+
+season_totals as (
+
+    select
+        season,
+        driver_id,
+        max(driver_code) as driver_code,
+        count(race_status) as races_started,
+        count(case when race_position = 1 then 1 end) as wins,
+        count(case when race_position <= 3 then 1 end) as podiums,
+        count(case when race_status in ('DNF', 'NC') then 1 end) as retirements,
+        count(case when has_fastest_lap then 1 end) as fastest_laps,
+        sum(sprint_points) as sprint_points,
+        sum(weekend_points) as points,
+        avg(race_position) as mean_race_position
+    from results
+    group by season, driver_id
+
+),
+
+final as (
+
+    select
+        season_totals.season,
+        season_totals.driver_id,
+        season_totals.driver_code,
+        season_totals.races_started,
+        season_totals.wins,
+        season_totals.podiums,
+        season_totals.retirements,
+        season_totals.fastest_laps,
+        qualifying.mean_grid_position,
+        season_totals.mean_race_position,
+        season_totals.sprint_points,
+        season_totals.points,
+        final_standings.position as championship_position,
+        coalesce(qualifying.pole_positions, 0) as pole_positions
+    from season_totals
+    left outer join qualifying
+        on
+            season_totals.season = qualifying.season
+            and season_totals.driver_id = qualifying.driver_id
+    left outer join final_standings
+        on
+            season_totals.season = final_standings.season
+            and season_totals.driver_id = final_standings.driver_id
+            and final_standings.recency_rank = 1
+
+)
+
+select * from final

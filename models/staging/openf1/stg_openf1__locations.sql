@@ -1,0 +1,44 @@
+with
+
+source as (
+
+    {{ source_or_empty('openf1', 'location', {
+        'session_key': 'int',
+        'meeting_key': 'int',
+        'date': 'ts',
+        'driver_number': 'int',
+        'x': 'int',
+        'y': 'int',
+        'z': 'int',
+    }) }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by session_key, driver_number, date
+            order by _dlt_load_id desc
+        ) as load_rank
+    from source
+
+),
+
+renamed as (
+
+    select
+        cast(session_key as {{ dbt.type_int() }}) as session_key,
+        cast(meeting_key as {{ dbt.type_int() }}) as meeting_key,
+        {{ utc_timestamp('date') }} as recorded_at,
+        cast(driver_number as {{ dbt.type_int() }}) as driver_number,
+        cast(x as {{ dbt.type_int() }}) as x_position,
+        cast(y as {{ dbt.type_int() }}) as y_position,
+        cast(z as {{ dbt.type_int() }}) as z_position
+    from ranked
+    where load_rank = 1
+
+)
+
+select * from renamed

@@ -1,0 +1,40 @@
+with
+
+source as (
+
+    {{ source_or_empty('openf1', 'starting_grid', {
+        'session_key': 'int',
+        'meeting_key': 'int',
+        'driver_number': 'int',
+        'position': 'int',
+        'lap_duration': 'float',
+    }) }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by session_key, driver_number
+            order by _dlt_load_id desc
+        ) as load_rank
+    from source
+
+),
+
+renamed as (
+
+    select
+        cast(session_key as {{ dbt.type_int() }}) as session_key,
+        cast(meeting_key as {{ dbt.type_int() }}) as meeting_key,
+        cast(driver_number as {{ dbt.type_int() }}) as driver_number,
+        cast(position as {{ dbt.type_int() }}) as grid_position,
+        cast(lap_duration as {{ type_double() }}) as qualifying_lap_duration_s
+    from ranked
+    where load_rank = 1
+
+)
+
+select * from renamed

@@ -1,12 +1,19 @@
 """Render the static report site from the marts: ``python -m reports.render --warehouse FILE --out DIR``.
 
-Reads only the ``marts`` (and ``features``) schemas, read-only; every number shown is a column of a mart.
+Writes ``index.html`` (seasons and races), ``races/*.html`` (one per Grand Prix and sprint), ``seasons/*.html``
+and ``quality.html`` (dbt's last build, read from ``--dbt-target``). The pages open from disk: relative links,
+inline CSS and inline SVG charts, no script and no network. Reads only the ``marts`` (and ``features``) schemas,
+read-only; every number shown is a column of a mart (the quality page also reads the warehouse's catalogue).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -14,75 +21,94 @@ from typing import Any, NoReturn
 import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from reports import pages, quality
+from reports.formatting import FILTERS
+from reports.queries import Marts
+
 TEMPLATES = Path(__file__).parent / "templates"
-
-SESSIONS_SQL = """
-select
-    season,
-    meeting_key,
-    session_key,
-    session_name,
-    session_type,
-    count(*) as laps,
-    count(distinct driver_number) as drivers,
-    min(started_at) as first_lap_at
-from marts.fct_laps
-group by season, meeting_key, session_key, session_name, session_type
-order by first_lap_at nulls last, session_key
-"""
-
-FASTEST_LAPS_SQL = """
-select
-    session_key,
-    session_name,
-    driver_code,
-    full_name,
-    team_name,
-    lap_number,
-    lap_duration_s
-from marts.fct_laps
-where is_session_fastest_lap
-order by session_key, driver_number
-"""
+GENERATED_DIRS = ("races", "seasons")
 
 
-def lap_time(seconds: float | None) -> str:
-    """87.1234 -> '1:27.123'."""
-    if seconds is None:
-        return "—"
-    minutes, rest = divmod(seconds, 60)
-    return f"{int(minutes)}:{rest:06.3f}" if minutes else f"{rest:.3f}"
+@dataclass(frozen=True)
+class Site:
+    """What was written: the index and every page, relative to the site root."""
+
+    root: Path
+    pages: list[str]
+
+    @property
+    def index(self) -> Path:
+        return self.root / "index.html"
 
 
-def _rows(connection: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
-    cursor = connection.execute(sql)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(FILTERS)
+    return env
 
 
-def render(warehouse: Path, out: Path) -> Path:
+def _default_dbt_target() -> Path | None:
+    value = os.environ.get("DBT_TARGET_PATH")
+    return Path(value) if value else None
+
+
+def render(warehouse: Path, out: Path, dbt_target: Path | None = None) -> Site:
+    """Render every page of the site into ``out`` (pages of a previous render are replaced)."""
     if not warehouse.exists():
         raise FileNotFoundError(f"warehouse {warehouse} does not exist: run make build first")
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        sessions = _rows(connection, SESSIONS_SQL)
-        fastest = _rows(connection, FASTEST_LAPS_SQL)
-    environment = Environment(
-        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(), undefined=StrictUndefined
-    )
-    environment.filters["lap_time"] = lap_time
-    fastest_by_session: dict[int, list[dict[str, Any]]] = {}
-    for row in fastest:
-        fastest_by_session.setdefault(row["session_key"], []).append(row)
-    html = environment.get_template("index.html").render(
-        sessions=sessions,
-        fastest_by_session=fastest_by_session,
-        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        warehouse=warehouse.name,
-    )
+    env = environment()
+    common = {
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "warehouse": warehouse.name,
+    }
     out.mkdir(parents=True, exist_ok=True)
-    index = out / "index.html"
-    index.write_text(html, encoding="utf-8")
-    return index
+    for name in GENERATED_DIRS:
+        shutil.rmtree(out / name, ignore_errors=True)
+    written: list[str] = []
+
+    def write(path: str, template: str, title: str, context: dict[str, Any]) -> None:
+        depth = path.count("/")
+        html = env.get_template(template).render(
+            **common, **context, page_title=title, root="../" * depth, current=path
+        )
+        target = out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(html, encoding="utf-8")
+        written.append(path)
+
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        marts = Marts(connection)
+        colours = pages.Colours(marts.team_colours())
+        sessions = marts.race_sessions()
+        race_paths = {session["session_key"]: pages.race_path(session) for session in sessions}
+        index = pages.index_context(marts)
+        for position, session in enumerate(sessions):
+            context = pages.race_context(marts, session, colours)
+            context["previous"] = _link(sessions[position - 1]) if position > 0 else None
+            context["next"] = _link(sessions[position + 1]) if position + 1 < len(sessions) else None
+            write(race_paths[session["session_key"]], "race.html", _title(session), context)
+        for season in marts.seasons():
+            context = pages.season_context(marts, season, colours, race_paths)
+            write(pages.season_path(season), "season.html", f"{season} season", context)
+        build = quality.read_dbt_build(dbt_target)
+        counts = quality.row_counts(connection)
+    write(pages.QUALITY_PATH, "quality.html", "Data quality", {"build": build, "row_counts": counts})
+    write("index.html", "index.html", "OpenF1 warehouse reports", index)
+    return Site(out, written)
+
+
+def _title(session: dict[str, Any]) -> str:
+    return f"{session['meeting_name']} {session['season']} · {session['session_name']}"
+
+
+def _link(session: dict[str, Any]) -> dict[str, str]:
+    return {"path": pages.race_path(session), "title": _title(session)}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -91,16 +117,23 @@ class _Parser(argparse.ArgumentParser):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _Parser(prog="python -m reports.render", description=__doc__.splitlines()[0])
-    parser.add_argument("--warehouse", default="warehouse/openf1.duckdb", type=Path)
-    parser.add_argument("--out", default="reports/site", type=Path)
+    parser = _Parser(prog="python -m reports.render", description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--warehouse", default="warehouse/openf1.duckdb", type=Path, help="the DuckDB file")
+    parser.add_argument("--out", default="reports/site", type=Path, help="the site folder (index.html at its root)")
+    parser.add_argument(
+        "--dbt-target",
+        type=Path,
+        default=_default_dbt_target(),
+        help="dbt's target path with run_results.json, sources.json, manifest.json (default: $DBT_TARGET_PATH)",
+    )
     args = parser.parse_args(argv)
+    started = time.monotonic()
     try:
-        index = render(args.warehouse, args.out)
+        site = render(args.warehouse, args.out, args.dbt_target)
     except (FileNotFoundError, duckdb.Error) as error:
         print(f"error: {error}".splitlines()[0], file=sys.stderr)
         return 1
-    print(f"Report written to {index}")
+    print(f"Report written to {site.index} ({len(site.pages)} pages in {time.monotonic() - started:.1f}s)")
     return 0
 
 

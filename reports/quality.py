@@ -1,0 +1,256 @@
+"""The data-quality page's facts: dbt's artefacts of the last build, and the warehouse catalogue.
+
+Reads ``run_results.json`` (the last ``dbt build``), ``sources.json`` (``dbt source freshness``) and
+``manifest.json`` (which tests are allowed to warn: our known upstream gaps) from the dbt target path; any of
+them may be missing, and the page says so. Row counts come from DuckDB's catalogue (tables) and a ``count(*)``
+of each view: the page reports on the warehouse itself, not on the data in it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+SCHEMAS = ("raw_openf1", "staging", "intermediate", "marts", "features")
+PASSING = {"pass", "success"}
+_LEADING_COMMENT = re.compile(r"^\s*(?:\{\{[^}]*\}\}\s*)*\{#-?(.*?)-?#\}", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    unique_id: str
+    resource_type: str
+    name: str
+    status: str
+    failures: int | None
+    message: str
+    execution_time_s: float
+    model: str | None
+
+
+@dataclass(frozen=True)
+class Freshness:
+    source: str
+    table: str
+    status: str
+    max_loaded_at: str | None
+    age_hours: float | None
+    warn_after: str
+    error_after: str
+
+
+@dataclass(frozen=True)
+class KnownGap:
+    name: str
+    label: str
+    model: str | None
+    explanation: str
+    status: str
+    failures: int | None
+    threshold: str
+
+
+@dataclass(frozen=True)
+class RowCount:
+    schema: str
+    name: str
+    kind: str
+    rows: int
+
+
+@dataclass
+class DbtBuild:
+    """What dbt's artefacts tell about the last build; each part empty when its file is absent."""
+
+    target: Path | None
+    generated_at: str | None = None
+    command: str | None = None
+    elapsed_s: float | None = None
+    dbt_version: str | None = None
+    results: list[NodeResult] = field(default_factory=list)
+    freshness: list[Freshness] = field(default_factory=list)
+    freshness_generated_at: str | None = None
+    known_gaps: list[KnownGap] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def tests(self) -> list[NodeResult]:
+        return [result for result in self.results if result.resource_type in ("test", "unit_test")]
+
+    @property
+    def problems(self) -> list[NodeResult]:
+        return [result for result in self.results if result.status not in PASSING]
+
+    def status_table(self) -> list[tuple[str, dict[str, int]]]:
+        """Per resource type, how many nodes ended in each status (a summary of dbt's own file)."""
+        table: dict[str, dict[str, int]] = {}
+        for result in self.results:
+            counts = table.setdefault(result.resource_type, {})
+            counts[result.status] = counts.get(result.status, 0) + 1
+        return sorted(table.items())
+
+
+def _load(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _short(unique_id: str) -> str:
+    parts = unique_id.split(".")
+    return parts[2] if len(parts) > 2 else unique_id
+
+
+def _model_of(node: dict[str, Any]) -> str | None:
+    """The model a test checks: its attached node, else the first model it reads (singular tests)."""
+    attached = node.get("attached_node")
+    if attached:
+        return _short(attached)
+    models = [name for name in (node.get("depends_on") or {}).get("nodes", []) if name.startswith("model.")]
+    return _short(models[0]) if models else None
+
+
+def _unit_test_model(node: dict[str, Any]) -> str | None:
+    model = node.get("model")
+    return str(model) if model else None
+
+
+def _label(node: dict[str, Any]) -> str:
+    """A short name: a singular test's name, or a generic test's kind and column ('accepted_values · compound')."""
+    metadata = node.get("test_metadata") or {}
+    if not metadata:
+        return str(node.get("name", ""))
+    column = node.get("column_name") or (metadata.get("kwargs") or {}).get("column_name")
+    return f"{metadata.get('name')}{' · ' + column if column else ''}"
+
+
+def _explanation(node: dict[str, Any]) -> str:
+    """The test's description, else the comment heading a singular test, else what a generic test checks."""
+    if node.get("description"):
+        return str(node["description"])
+    match = _LEADING_COMMENT.match(node.get("raw_code") or "")
+    if match:
+        return " ".join(match.group(1).split())
+    metadata = node.get("test_metadata") or {}
+    if metadata:
+        kwargs = metadata.get("kwargs") or {}
+        column = node.get("column_name") or kwargs.get("column_name")
+        model = _short(node.get("attached_node") or "")
+        values = kwargs.get("values")
+        detail = f" in {', '.join(map(str, values))}" if values else ""
+        return f"{metadata.get('name')} on {model}{'.' + column if column else ''}{detail}"
+    return ""
+
+
+def _threshold(config: dict[str, Any]) -> str:
+    if str(config.get("severity", "")).lower() == "warn":
+        return "warn only"
+    return f"warn if {config.get('warn_if')}, error if {config.get('error_if')}"
+
+
+def read_dbt_build(target: Path | None) -> DbtBuild:
+    build = DbtBuild(target=target)
+    if target is None:
+        build.missing = ["run_results.json", "sources.json", "manifest.json"]
+        return build
+    run_results = _load(target / "run_results.json")
+    sources = _load(target / "sources.json")
+    manifest = _load(target / "manifest.json")
+    build.missing = [
+        name
+        for name, content in (("run_results.json", run_results), ("sources.json", sources), ("manifest.json", manifest))
+        if content is None
+    ]
+    nodes: dict[str, Any] = {**(manifest or {}).get("nodes", {}), **(manifest or {}).get("unit_tests", {})}
+    if run_results:
+        metadata = run_results.get("metadata", {})
+        build.generated_at = metadata.get("generated_at")
+        build.dbt_version = metadata.get("dbt_version")
+        build.elapsed_s = run_results.get("elapsed_time")
+        build.command = (run_results.get("args") or {}).get("which")
+        for result in run_results.get("results", []):
+            unique_id = result["unique_id"]
+            node = nodes.get(unique_id, {})
+            build.results.append(
+                NodeResult(
+                    unique_id=unique_id,
+                    resource_type=unique_id.split(".")[0],
+                    name=".".join(unique_id.split(".")[2:4])
+                    if unique_id.startswith("unit_test.")
+                    else _short(unique_id),
+                    status=str(result.get("status")),
+                    failures=result.get("failures"),
+                    message=(result.get("message") or "").strip(),
+                    execution_time_s=float(result.get("execution_time") or 0.0),
+                    model=_model_of(node) if node.get("resource_type") == "test" else _unit_test_model(node),
+                )
+            )
+    statuses = {result.unique_id: result for result in build.results}
+    for unique_id, node in sorted(nodes.items()):
+        config = node.get("config") or {}
+        if node.get("resource_type") != "test":
+            continue
+        warns = str(config.get("severity", "")).lower() == "warn" or config.get("warn_if") != config.get("error_if")
+        if not warns:
+            continue
+        result = statuses.get(unique_id)
+        build.known_gaps.append(
+            KnownGap(
+                name=node.get("name", _short(unique_id)),
+                label=_label(node),
+                model=_model_of(node),
+                explanation=_explanation(node),
+                status=result.status if result else "not run",
+                failures=result.failures if result else None,
+                threshold=_threshold(config),
+            )
+        )
+    if sources:
+        build.freshness_generated_at = sources.get("metadata", {}).get("generated_at")
+        for result in sources.get("results", []):
+            parts = result.get("unique_id", "").split(".")
+            criteria = result.get("criteria") or {}
+            age = result.get("max_loaded_at_time_ago_in_s")
+            build.freshness.append(
+                Freshness(
+                    source=parts[2] if len(parts) > 3 else "",
+                    table=parts[-1],
+                    status=str(result.get("status")),
+                    max_loaded_at=result.get("max_loaded_at"),
+                    age_hours=None if age is None else age / 3600,
+                    warn_after=_period(criteria.get("warn_after")),
+                    error_after=_period(criteria.get("error_after")),
+                )
+            )
+    return build
+
+
+def _period(rule: dict[str, Any] | None) -> str:
+    if not rule or rule.get("count") is None:
+        return "—"
+    return f"{rule['count']} {rule['period']}{'s' if rule['count'] != 1 else ''}"
+
+
+def row_counts(connection: duckdb.DuckDBPyConnection) -> list[RowCount]:
+    """Rows in every table (from the catalogue) and view (counted) of the warehouse's schemas."""
+    placeholders = ", ".join("?" for _ in SCHEMAS)
+    tables = connection.execute(
+        f"select schema_name, table_name, estimated_size from duckdb_tables() where schema_name in ({placeholders})"
+        " and not starts_with(table_name, '_dlt')",
+        list(SCHEMAS),
+    ).fetchall()
+    counts = [RowCount(schema, name, "table", int(size)) for schema, name, size in tables]
+    views = connection.execute(
+        f"select schema_name, view_name from duckdb_views() where schema_name in ({placeholders})", list(SCHEMAS)
+    ).fetchall()
+    for schema, name in views:
+        (rows,) = connection.execute(f'select count(*) from "{schema}"."{name}"').fetchone() or (0,)
+        counts.append(RowCount(schema, name, "view", int(rows)))
+    order = {schema: index for index, schema in enumerate(SCHEMAS)}
+    return sorted(counts, key=lambda count: (order[count.schema], count.name))

@@ -1,0 +1,276 @@
+"""The report's SQL: selections from the ``marts`` schema only (filters, joins on keys, ordering; no aggregates).
+
+Each function returns plain dicts, one per row, with the mart's column names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+Row = dict[str, Any]
+
+QUALIFYING_FOR = {"race": "qualifying", "sprint": "sprint_qualifying"}
+
+
+class Marts:
+    """A read-only connection to the warehouse, answering the report's questions."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self.connection = connection
+
+    def rows(self, sql: str, *parameters: object) -> list[Row]:
+        cursor = self.connection.execute(sql, list(parameters))
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+
+    def has_column(self, table: str, column: str, schema: str = "marts") -> bool:
+        found = self.rows(
+            "select column_name from information_schema.columns"
+            " where table_schema = ? and table_name = ? and column_name = ?",
+            schema,
+            table,
+            column,
+        )
+        return bool(found)
+
+    # ---- index ------------------------------------------------------------------------------------------------
+    def race_sessions(self) -> list[Row]:
+        """Grand Prix and sprint sessions that have a classification, in season and round order."""
+        return self.rows(
+            """
+            select
+                meetings.season,
+                meetings.round_number,
+                meetings.meeting_key,
+                meetings.meeting_name,
+                meetings.meeting_official_name,
+                meetings.country_name,
+                meetings.circuit_short_name,
+                meetings.location_name,
+                sessions.session_key,
+                sessions.session_name,
+                sessions.session_kind,
+                sessions.started_at,
+                sessions.utc_offset
+            from marts.dim_sessions as sessions
+            inner join marts.dim_meetings as meetings
+                on sessions.meeting_key = meetings.meeting_key
+            where
+                sessions.session_kind in ('race', 'sprint')
+                and meetings.round_number is not null
+                and not coalesce(sessions.is_cancelled, false)
+                and sessions.session_key in (select results.session_key from marts.fct_session_results as results)
+            order by meetings.season, meetings.round_number, sessions.started_at
+            """
+        )
+
+    def winners(self) -> list[Row]:
+        return self.rows(
+            """
+            select session_key, driver_code, full_name, team_name
+            from marts.fct_session_results
+            where classified_position = 1 and session_kind in ('race', 'sprint')
+            """
+        )
+
+    def team_colours(self) -> list[Row]:
+        return self.rows("select season, team_name, team_colour_hex from marts.dim_teams")
+
+    # ---- race report ------------------------------------------------------------------------------------------
+    def classification(self, session_key: int, session_kind: str) -> list[Row]:
+        """The session's results with the grid slot from the weekend's matching qualifying."""
+        return self.rows(
+            """
+            with qualifying_sessions as (
+                select session_key, meeting_key
+                from marts.dim_sessions
+                where session_kind = ?
+            )
+
+            select
+                results.*,
+                qualifying.grid_position
+            from marts.fct_session_results as results
+            left join qualifying_sessions
+                on results.meeting_key = qualifying_sessions.meeting_key
+            left join marts.fct_qualifying as qualifying
+                on
+                    qualifying_sessions.session_key = qualifying.session_key
+                    and results.driver_number = qualifying.driver_number
+            where results.session_key = ?
+            order by
+                results.classified_position nulls last,
+                results.laps_completed desc nulls last,
+                results.driver_number
+            """,
+            QUALIFYING_FOR.get(session_kind, "qualifying"),
+            session_key,
+        )
+
+    def laps(self, session_key: int, with_gap: bool) -> list[Row]:
+        gap = "gap_to_leader_s" if with_gap else "cast(null as double) as gap_to_leader_s"
+        return self.rows(
+            f"""
+            select
+                driver_number,
+                driver_code,
+                lap_number,
+                position_at_lap_end,
+                lap_duration_s,
+                is_clean_lap,
+                compound,
+                track_status,
+                {gap}
+            from marts.fct_laps
+            where session_key = ?
+            order by driver_number, lap_number
+            """,
+            session_key,
+        )
+
+    def leader_laps(self, session_key: int) -> list[Row]:
+        """The race leader's lap (position 1 at the lap's end), one per lap: carries the track status."""
+        return self.rows(
+            """
+            select lap_number, track_status, driver_code
+            from marts.fct_laps
+            where session_key = ? and position_at_lap_end is not null
+            qualify row_number() over (partition by lap_number order by position_at_lap_end, driver_number) = 1
+            order by lap_number
+            """,
+            session_key,
+        )
+
+    def stints(self, session_key: int) -> list[Row]:
+        return self.rows(
+            "select * from marts.fct_stints where session_key = ? order by driver_number, stint_number",
+            session_key,
+        )
+
+    def pit_stops(self, session_key: int) -> list[Row]:
+        return self.rows(
+            """
+            select *
+            from marts.fct_pit_stops
+            where session_key = ?
+            order by pitted_at nulls last, lap_number, driver_number
+            """,
+            session_key,
+        )
+
+    def race_control(self, session_key: int) -> list[Row]:
+        """Flags (but blue and all-clear), safety cars and penalties: the messages that shape a race."""
+        return self.rows(
+            """
+            select *
+            from marts.fct_race_control
+            where
+                session_key = ?
+                and (
+                    category = 'SafetyCar'
+                    or (category = 'Flag' and coalesce(flag, '') not in ('BLUE', 'CLEAR'))
+                    or is_penalty
+                )
+            order by recorded_at, race_control_message_id
+            """,
+            session_key,
+        )
+
+    def weather(self, session_key: int) -> list[Row]:
+        return self.rows(
+            "select * from marts.fct_weather where session_key = ? order by recorded_at",
+            session_key,
+        )
+
+    def undercuts(self, session_key: int) -> list[Row]:
+        return self.rows(
+            """
+            select
+                undercuts.*,
+                attackers.driver_code as attacking_driver_code,
+                attackers.team_name as attacking_team_name,
+                targets.driver_code as target_driver_code,
+                targets.team_name as target_team_name
+            from marts.undercuts as undercuts
+            left join marts.fct_session_results as attackers
+                on
+                    undercuts.session_key = attackers.session_key
+                    and undercuts.attacking_driver_number = attackers.driver_number
+            left join marts.fct_session_results as targets
+                on
+                    undercuts.session_key = targets.session_key
+                    and undercuts.target_driver_number = targets.driver_number
+            where undercuts.session_key = ?
+            order by undercuts.attacking_stop_lap, undercuts.attacking_position_before
+            """,
+            session_key,
+        )
+
+    # ---- season report ----------------------------------------------------------------------------------------
+    def seasons(self) -> list[int]:
+        rows = self.rows(
+            "select distinct season from marts.driver_standings order by season desc",
+        )
+        return [row["season"] for row in rows]
+
+    def rounds(self, season: int) -> list[Row]:
+        return self.rows(
+            """
+            select round_number, meeting_name, country_code, country_name, race_session_key, sprint_session_key
+            from marts.dim_meetings
+            where season = ? and round_number is not null
+            order by round_number
+            """,
+            season,
+        )
+
+    def driver_standings(self, season: int) -> list[Row]:
+        return self.rows(
+            "select * from marts.driver_standings where season = ? order by round, position, driver_code",
+            season,
+        )
+
+    def constructor_standings(self, season: int) -> list[Row]:
+        return self.rows(
+            "select * from marts.constructor_standings where season = ? order by round, position, team_name",
+            season,
+        )
+
+    def teammates(self, season: int) -> list[Row]:
+        """Each team's drivers (from dim_teams.driver_ids) beside their season summary, in standings order."""
+        return self.rows(
+            """
+            with team_drivers as (
+                select
+                    season,
+                    team_name,
+                    team_colour_hex,
+                    trim(unnest(string_split(driver_ids, ','))) as driver_id
+                from marts.dim_teams
+                where season = ?
+            )
+
+            select
+                team_drivers.team_name,
+                team_drivers.team_colour_hex,
+                teams.championship_position as team_championship_position,
+                summaries.*
+            from team_drivers
+            inner join marts.driver_season_summary as summaries
+                on
+                    team_drivers.season = summaries.season
+                    and team_drivers.driver_id = summaries.driver_id
+            left join marts.team_performance as teams
+                on
+                    team_drivers.season = teams.season
+                    and team_drivers.team_name = teams.team_name
+            order by
+                teams.championship_position nulls last,
+                team_drivers.team_name,
+                summaries.championship_position nulls last,
+                summaries.driver_code
+            """,
+            season,
+        )

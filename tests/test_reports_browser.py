@@ -1,0 +1,96 @@
+"""The report site in a real browser: Debian's Chromium, headless, opens the pages from disk.
+
+Checks what a reader gets: every chart laid out with a non-empty SVG, no console error or uncaught exception,
+no request leaving the disk, a page that fits a phone's width (wide charts and tables scroll inside their own
+box). Saves screenshots to ``target/report-screenshots/`` for a person to look at. Skips when Chromium is not
+installed (``.ci/run`` installs it).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from reports import browser
+from reports.pages import race_path
+from reports.render import render
+from tests.conftest import ROOT
+from tests.test_reports import parse, race_sessions, sample_warehouse
+
+SCREENSHOTS = ROOT / "target" / "report-screenshots"
+
+pytestmark = pytest.mark.skipif(
+    browser.find_chromium() is None, reason="Chromium is not installed (apt-get install chromium; .ci/run does)"
+)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The sample site and the race report to open (the first Grand Prix)."""
+    warehouse, target = sample_warehouse()
+    out = tmp_path_factory.mktemp("browser-site")
+    render(warehouse, out, target)
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        race = next(session for session in race_sessions(connection) if session["session_kind"] == "race")
+    return out, out / race_path(race)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[browser.Browser]:
+    with browser.launch() as running:
+        yield running
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    return struct.unpack(">II", header[16:24])
+
+
+@pytest.mark.parametrize("page", [pytest.param("index", id="index"), pytest.param("race", id="race-report")])
+def test_page_renders_in_chromium(chromium: browser.Browser, site: tuple[Path, Path], page: str) -> None:
+    root, race = site
+    path = root / "index.html" if page == "index" else race
+    with chromium.page(width=1280, height=900) as tab:
+        report = tab.open(path)
+        shot = tab.screenshot(SCREENSHOTS / f"{page}.png")
+    assert report.errors == [], report.console
+    assert report.remote_requests == []
+    assert report.title
+    expected = parse(path).charts  # every chart in the HTML is laid out, with something drawn
+    assert [chart.id for chart in report.charts] == expected
+    for chart in report.charts:
+        assert chart.is_rendered, chart
+        assert chart.width >= 600, chart  # at full width on a laptop
+    width, height = _png_size(shot)
+    assert width == 1280 and height >= 900  # the whole page, not only the viewport
+    if page == "race":
+        assert len(report.charts) >= 6
+        assert height > 2 * 900
+    print(f"screenshot: {shot}")
+
+
+def test_race_report_fits_a_phone(chromium: browser.Browser, site: tuple[Path, Path]) -> None:
+    _, race = site
+    with chromium.page(width=390, height=844, mobile=True) as tab:
+        report = tab.open(race)
+        overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        font = tab.evaluate("parseFloat(getComputedStyle(document.querySelector('td')).fontSize)")
+        shot = tab.screenshot(SCREENSHOTS / "race-phone.png")
+    assert report.problems == []
+    assert overflow <= 0, "the page is wider than the phone: a chart or table escapes its scroll box"
+    assert font >= 12
+    assert _png_size(shot)[0] == 390 * 2  # device pixel ratio 2
+    print(f"screenshot: {shot}")
+
+
+def test_every_page_of_the_site_is_clean(chromium: browser.Browser, site: tuple[Path, Path]) -> None:
+    root, _ = site
+    with chromium.page() as tab:
+        reports = [tab.open(page) for page in sorted(root.rglob("*.html"))]
+    assert len(reports) >= 4
+    assert {report.url: report.problems for report in reports if report.problems} == {}

@@ -266,6 +266,15 @@ final as (
     select
         *,
         coalesce(reported_position, timing_position) as position_at_lap_end,
+        -- when the lap was completed: the next lap's start, or for the last lap its start plus its time
+        coalesce(
+            ended_at,
+            {{ dbt.dateadd(
+                'millisecond',
+                'cast(round(lap_duration_s * 1000) as ' ~ dbt.type_bigint() ~ ')',
+                'started_at',
+            ) }}
+        ) as completed_at,
         -- clean: timed, not lap 1, no pit entry or exit, under green
         coalesce(
             lap_duration_s is not null

@@ -37,7 +37,8 @@ laps as (
         track_temperature_c,
         is_raining,
         position_at_lap_end,
-        is_clean_lap
+        is_clean_lap,
+        completed_at
     from {{ ref('int_laps_enriched') }}
 
 ),
@@ -104,7 +105,8 @@ laps_with_context as (
         laps.track_temperature_c,
         laps.is_raining,
         laps.position_at_lap_end,
-        laps.is_clean_lap
+        laps.is_clean_lap,
+        laps.completed_at
     from laps
     inner join sessions
         on laps.session_key = sessions.session_key
@@ -126,7 +128,8 @@ ranked as (
         case
             when lap_duration_s is null then null
             else rank() over (partition by session_key, driver_number order by lap_duration_s asc nulls last)
-        end as driver_lap_time_rank
+        end as driver_lap_time_rank,
+        min(completed_at) over (partition by session_key, lap_number) as leader_completed_at
     from laps_with_context
 
 ),
@@ -166,7 +169,12 @@ final as (
         position_at_lap_end,
         is_clean_lap,
         coalesce(session_lap_time_rank = 1, false) as is_session_fastest_lap,
-        coalesce(driver_lap_time_rank = 1, false) as is_personal_best_lap
+        coalesce(driver_lap_time_rank = 1, false) as is_personal_best_lap,
+        -- races only: how far behind the first car to complete this lap (lapped cars include the lap)
+        case
+            when session_type = 'Race'
+                then {{ dbt.datediff('leader_completed_at', 'completed_at', 'millisecond') }} / 1000.0  -- noqa: LT05
+        end as gap_to_leader_s
     from ranked
 
 )

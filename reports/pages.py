@@ -373,4 +373,5 @@ def season_context(marts: Marts, season: int, colours: Colours, race_paths: dict
         "driver_chart": driver_chart,
         "constructor_chart": team_chart,
         "teams": list(_group(teammates, "team_name").values()),
+        "head_to_heads": marts.head_to_heads(season),
     }

@@ -2,8 +2,9 @@
 
 Reads ``run_results.json`` (the last ``dbt build``), ``sources.json`` (``dbt source freshness``) and
 ``manifest.json`` (which tests are allowed to warn: our known upstream gaps) from the dbt target path; any of
-them may be missing, and the page says so. Row counts come from DuckDB's catalogue (tables) and a ``count(*)``
-of each view: the page reports on the warehouse itself, not on the data in it.
+them may be missing, and the page says so. Row counts are a ``count(*)`` of every table and view (DuckDB's
+catalogue estimate counts deleted rows after a merge, so it is not used): the page reports on the warehouse
+itself, not on the data in it.
 """
 
 from __future__ import annotations
@@ -238,19 +239,17 @@ def _period(rule: dict[str, Any] | None) -> str:
 
 
 def row_counts(connection: duckdb.DuckDBPyConnection) -> list[RowCount]:
-    """Rows in every table (from the catalogue) and view (counted) of the warehouse's schemas."""
+    """Rows in every table and view of the warehouse's schemas, counted."""
     placeholders = ", ".join("?" for _ in SCHEMAS)
-    tables = connection.execute(
-        f"select schema_name, table_name, estimated_size from duckdb_tables() where schema_name in ({placeholders})"
-        " and not starts_with(table_name, '_dlt')",
-        list(SCHEMAS),
+    relations = connection.execute(
+        f"select schema_name, table_name, 'table' from duckdb_tables() where schema_name in ({placeholders})"
+        " and not starts_with(table_name, '_dlt')"
+        f" union all select schema_name, view_name, 'view' from duckdb_views() where schema_name in ({placeholders})",
+        [*SCHEMAS, *SCHEMAS],
     ).fetchall()
-    counts = [RowCount(schema, name, "table", int(size)) for schema, name, size in tables]
-    views = connection.execute(
-        f"select schema_name, view_name from duckdb_views() where schema_name in ({placeholders})", list(SCHEMAS)
-    ).fetchall()
-    for schema, name in views:
+    counts = []
+    for schema, name, kind in relations:
         (rows,) = connection.execute(f'select count(*) from "{schema}"."{name}"').fetchone() or (0,)
-        counts.append(RowCount(schema, name, "view", int(rows)))
+        counts.append(RowCount(schema, name, kind, int(rows)))
     order = {schema: index for index, schema in enumerate(SCHEMAS)}
     return sorted(counts, key=lambda count: (order[count.schema], count.name))

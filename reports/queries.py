@@ -238,6 +238,18 @@ class Marts:
             season,
         )
 
+    def head_to_heads(self, season: int) -> list[Row]:
+        """Teammate pairs as teammate_head_to_heads holds them, each pair from both sides."""
+        return self.rows(
+            """
+            select *
+            from marts.teammate_head_to_heads
+            where season = ?
+            order by team_name, driver_code, teammate_driver_code
+            """,
+            season,
+        )
+
     def teammates(self, season: int) -> list[Row]:
         """Each team's drivers (from dim_teams.driver_ids) beside their season summary, in standings order."""
         return self.rows(

@@ -502,6 +502,17 @@ def test_teammates_show_the_season_summaries(site: Path, marts: duckdb.DuckDBPyC
     assert 'id="teammates"' in html
 
 
+def test_teammate_head_to_heads_are_the_mart(site: Path, marts: duckdb.DuckDBPyConnection) -> None:
+    for (season,) in marts.execute("select distinct season from marts.teammate_head_to_heads").fetchall():
+        shown = parse(site / f"seasons/{season}.html").tables["head-to-heads"].by_key()
+        pairs = rows(marts, "select * from marts.teammate_head_to_heads where season = ?", season)
+        assert len(shown) == len(pairs) > 0
+        for pair in pairs:
+            cells = shown[f"{pair['team_name']}|{pair['driver_code']}|{pair['teammate_driver_code']}"]
+            assert cells["races"] == f"{pair['races_ahead']} of {pair['races_together']}"
+            assert cells["qualifying"] == f"{pair['qualifyings_ahead']} of {pair['qualifyings_together']}"
+
+
 def test_quality_page_reports_the_last_build(site: Path, sample: tuple[Path, Path]) -> None:
     results = json.loads((sample[1] / "run_results.json").read_text())["results"]
     page = parse(site / "quality.html")

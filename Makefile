@@ -138,6 +138,13 @@ query: $(INSTALLED) ## Run one SQL query on the warehouse, read-only: SQL="selec
 	@test -n "$(SQL)" || { echo "error: give SQL=\"select ...\""; exit 2; }
 	@$(PY) -c 'import sys, duckdb; duckdb.connect(sys.argv[1], read_only=True).sql(sys.argv[2]).show(max_rows=50)' "$(WAREHOUSE)" "$(SQL)"
 
+FEATURES_DIR ?= features
+FEATURES_TEST_FRACTION ?= 0.2
+
+.PHONY: features
+features: $(INSTALLED) ## Export the feature tables to Parquet (FEATURES_DIR, default features/) with a train/test split column
+	@$(PY) -m features_export --warehouse "$(WAREHOUSE)" --out "$(FEATURES_DIR)" --test-fraction $(FEATURES_TEST_FRACTION)
+
 # ---- tools ----------------------------------------------------------------------------------------------
 .PHONY: simulate
 simulate: $(INSTALLED) ## Simulate a season snapshot: SEASON=2025 ROUNDS=4 SEED=7 OUT=DIR [TELEMETRY_SCOPE=races HZ=3.7]

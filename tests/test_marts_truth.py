@@ -13,13 +13,14 @@ list: a new mismatch fails, and so does a listed gap that no longer occurs.
 from __future__ import annotations
 
 import csv
-import os
+import subprocess
 from collections import Counter
+from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.conftest import ROOT, real_snapshot, run_module
+from tests.conftest import real_snapshot
 
 pytestmark = [pytest.mark.slow, pytest.mark.real]
 
@@ -50,25 +51,9 @@ def _lap_time_s(text: str) -> float:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
+def warehouse(real_2024_build: tuple[Path, Path, subprocess.CompletedProcess[str]]) -> duckdb.DuckDBPyConnection:
     """The real 2024 season loaded by our pipeline and built by dbt (all tests passing), read-only."""
-    existing = os.environ.get("OPENF1_TRUTH_WAREHOUSE")  # reuse a warehouse already built (development)
-    if existing:
-        return duckdb.connect(existing, read_only=True)
-    snapshot = real_snapshot("2024-season")
-    real_snapshot(TRUTH)
-    work = tmp_path_factory.mktemp("truth-2024")
-    path = work / "openf1.duckdb"
-    loaded = run_module("dlt_pipelines.pipeline", "--source", str(snapshot), "--warehouse", str(path), timeout=900)
-    assert loaded.returncode == 0, loaded.stdout[-3000:] + loaded.stderr[-3000:]
-    env = {
-        "OPENF1_WAREHOUSE": str(path),
-        "DBT_PROFILES_DIR": str(ROOT),
-        "DBT_TARGET_PATH": str(work / "target"),
-        "DBT_LOG_PATH": str(work / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    }
-    built = run_module("dbt.cli.main", "build", "--quiet", timeout=900, env=env)
+    path, _, built = real_2024_build
     assert built.returncode == 0, built.stdout[-5000:] + built.stderr[-3000:]
     return duckdb.connect(str(path), read_only=True)
 

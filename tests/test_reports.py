@@ -25,7 +25,7 @@ import pytest
 from reports import browser, charts, formatting, svg
 from reports.pages import race_path
 from reports.render import main, render
-from tests.conftest import ROOT, real_snapshot, run_module
+from tests.conftest import ROOT, run_module
 
 SAMPLE_WAREHOUSE = ROOT / "warehouse" / "test" / "sample.duckdb"  # make test-dbt's, reused when complete
 SAMPLE_DBT_TARGET = ROOT / "target" / "warehouse_test_sample"
@@ -544,26 +544,11 @@ def test_cli_renders_and_fails_cleanly(sample: tuple[Path, Path], tmp_path: Path
 
 # ---- the real 2024 season ----------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def real_2024(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The real 2024 season loaded by the pipeline and built by dbt (its marts; a failing test does not stop us)."""
-    existing = os.environ.get("OPENF1_TRUTH_WAREHOUSE")  # reuse a warehouse already built (development)
-    if existing:
-        return Path(existing), Path(os.environ.get("OPENF1_TRUTH_DBT_TARGET", Path(existing).parent / "target"))
-    snapshot = real_snapshot("2024-season")
-    work = tmp_path_factory.mktemp("reports-2024")
-    path = work / "openf1.duckdb"
-    loaded = run_module("dlt_pipelines.pipeline", "--source", str(snapshot), "--warehouse", str(path), timeout=900)
-    assert loaded.returncode == 0, loaded.stdout[-3000:] + loaded.stderr[-3000:]
-    env = {
-        "OPENF1_WAREHOUSE": str(path),
-        "DBT_PROFILES_DIR": str(ROOT),
-        "DBT_TARGET_PATH": str(work / "target"),
-        "DBT_LOG_PATH": str(work / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    }
-    built = run_module("dbt.cli.main", "build", "--quiet", timeout=900, env=env)
-    assert _has_marts(path), built.stdout[-5000:] + built.stderr[-3000:]
-    return path, work / "target"
+def real_2024(real_2024_build: tuple[Path, Path, subprocess.CompletedProcess[str]]) -> tuple[Path, Path]:
+    """The real 2024 season's warehouse (its marts: a failing dbt test does not stop the report)."""
+    warehouse, target, built = real_2024_build
+    assert _has_marts(warehouse), built.stdout[-5000:] + built.stderr[-3000:]
+    return warehouse, target
 
 
 @pytest.mark.slow

@@ -144,6 +144,23 @@ laps_in_track_status as (
 
 ),
 
+laps_under_caution as (
+
+    -- a yellow, SC, VSC or red period that begins or runs at any moment of the lap (not only at its start)
+    select distinct
+        laps_timed.session_key,
+        laps_timed.driver_number,
+        laps_timed.lap_number
+    from laps_timed
+    inner join track_status_periods
+        on
+            laps_timed.session_key = track_status_periods.session_key
+            and track_status_periods.track_status != 'green'
+            and track_status_periods.started_at < laps_timed.ended_at
+            and (track_status_periods.ended_at > laps_timed.started_at or track_status_periods.ended_at is null)
+
+),
+
 laps_in_weather as (
 
     select
@@ -214,6 +231,7 @@ enriched as (
         laps_in_weather.track_temperature_c,
         pit_in_laps.lap_number is not null as is_pit_in_lap,
         coalesce(laps_in_track_status.track_status, 'green') as track_status,
+        laps_under_caution.lap_number is not null as is_under_caution,
         laps_in_weather.rainfall > 0 as is_raining,
         case
             when laps_timed.ended_at is null then last_positions.position
@@ -244,6 +262,11 @@ enriched as (
             laps_timed.session_key = laps_in_track_status.session_key
             and laps_timed.driver_number = laps_in_track_status.driver_number
             and laps_timed.lap_number = laps_in_track_status.lap_number
+    left outer join laps_under_caution
+        on
+            laps_timed.session_key = laps_under_caution.session_key
+            and laps_timed.driver_number = laps_under_caution.driver_number
+            and laps_timed.lap_number = laps_under_caution.lap_number
     left outer join laps_in_weather
         on
             laps_timed.session_key = laps_in_weather.session_key
@@ -275,13 +298,14 @@ final as (
                 'started_at',
             ) }}
         ) as completed_at,
-        -- clean: timed, not lap 1, no pit entry or exit, under green
+        -- clean: timed, not lap 1, no pit entry or exit, green from start to finish
         coalesce(
             lap_duration_s is not null
             and lap_number > 1
             and not is_pit_out_lap
             and not is_pit_in_lap
-            and track_status = 'green',
+            and track_status = 'green'
+            and not is_under_caution,
             false
         ) as is_clean_lap
     from enriched

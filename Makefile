@@ -186,7 +186,7 @@ test-fast: $(INSTALLED) ## The inner loop: ruff and the fast pytest cases
 lint: $(INSTALLED) ## ruff (check + format) and sqlfluff (dbt templater)
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
-	@$(BIN)/sqlfluff lint models tests/dbt macros --processes 2 --disable-progress-bar 2>&1 | tail -n 25
+	@OPENF1_WAREHOUSE=:memory: $(BIN)/sqlfluff lint models tests/dbt macros --processes 2 --disable-progress-bar 2>&1 | tail -n 25
 
 .PHONY: test-dbt
 test-dbt: $(INSTALLED) ## Load the sample into a scratch warehouse and dbt build it (models + data tests + unit tests)

@@ -156,8 +156,8 @@ laps_under_caution as (
         on
             laps_timed.session_key = track_status_periods.session_key
             and track_status_periods.track_status != 'green'
-            and track_status_periods.started_at < laps_timed.ended_at
-            and (track_status_periods.ended_at > laps_timed.started_at or track_status_periods.ended_at is null)
+            and laps_timed.ended_at > track_status_periods.started_at
+            and (laps_timed.started_at < track_status_periods.ended_at or track_status_periods.ended_at is null)
 
 ),
 

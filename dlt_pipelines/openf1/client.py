@@ -15,12 +15,14 @@ import random
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import requests
 
+T = TypeVar("T")
 Params = dict[str, Any] | list[tuple[str, str, Any]] | None
 
 DEFAULT_BASE_URL = "https://api.openf1.org/v1"
@@ -136,7 +138,19 @@ class OpenF1Client:
         return f"{self.base_url}/{endpoint}?{query}"
 
     def get_raw(self, endpoint: str, params: Params = None) -> bytes:
-        """The body of a successful answer (``b"[]"`` for OpenF1's 404 "No results found.")."""
+        """The body of a successful answer (``b"[]"`` for OpenF1's 404 "No results found.").
+
+        Only its brackets are checked (a cut answer also fails its Content-Length): the caller parses it, and
+        telemetry bodies of 80 MB are never turned into Python objects here.
+        """
+        return self._fetch(endpoint, params, _bracketed)
+
+    def get(self, endpoint: str, params: Params = None) -> list[dict[str, Any]]:
+        """The records of a successful answer (``[]`` for OpenF1's 404); a body that does not parse is retried."""
+        return self._fetch(endpoint, params, _parsed_array)
+
+    def _fetch(self, endpoint: str, params: Params, accept: Callable[[bytes], T | None]) -> T:
+        """GET with the rate limit and retries; ``accept`` turns a 200 body into the result, or None if cut."""
         url = self.url(endpoint, params)
         last_problem = ""
         for attempt in range(1, self.retry.max_attempts + 1):
@@ -160,11 +174,12 @@ class OpenF1Client:
                 self._contacted = True
                 status = response.status_code
                 if status == 200:
-                    if _complete_json(body):
-                        return body
+                    result = accept(body)
+                    if result is not None:
+                        return result
                     last_problem = "truncated or invalid JSON body"
                 elif status == 404 and _no_results(body):
-                    return b"[]"
+                    return accept(b"[]")  # type: ignore[return-value] - "[]" is always accepted
                 elif status == 401:
                     raise SessionInProgressError(
                         f"OpenF1 answered 401 for {url}: a session is live and unauthenticated access is paused; "
@@ -181,22 +196,18 @@ class OpenF1Client:
                 time.sleep(self.retry.delay(attempt, retry_after))
         raise OpenF1Error(f"{url} still failing after {self.retry.max_attempts} attempts ({last_problem}); rerun later")
 
-    def get(self, endpoint: str, params: Params = None) -> list[dict[str, Any]]:
-        records = json.loads(self.get_raw(endpoint, params))
-        if not isinstance(records, list):
-            raise OpenF1Error(f"{self.url(endpoint, params)} did not answer a JSON array")
-        return records
 
-
-def _complete_json(body: bytes) -> bool:
+def _bracketed(body: bytes) -> bytes | None:
     stripped = body.strip()
-    if not (stripped.startswith(b"[") and stripped.endswith(b"]")):
-        return False
+    return body if stripped.startswith(b"[") and stripped.endswith(b"]") else None
+
+
+def _parsed_array(body: bytes) -> list[dict[str, Any]] | None:
     try:
-        json.loads(stripped)
+        records = json.loads(body)
     except ValueError:
-        return False
-    return True
+        return None
+    return records if isinstance(records, list) else None
 
 
 def _no_results(body: bytes) -> bool:

@@ -1,0 +1,118 @@
+"""The figures: headline keys of ``latest.json``, dbt timings from run_results.json, and the Markdown table."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+BUILD_STEPS = ("load_telemetry", "load_light", "dbt_build")  # snapshot -> marts and features, built and tested
+ADD_STEPS = ("add_load_telemetry", "add_load_light", "add_dbt_build")
+
+
+def dbt_timings(results: dict[str, Any]) -> dict[str, Any]:
+    """Thread-seconds per resource type (dbt runs 4 threads, so they sum past the wall time), the
+    slowest 10 models and the statuses."""
+    seconds: dict[str, float] = defaultdict(float)
+    statuses: dict[str, int] = defaultdict(int)
+    models = []
+    for result in results["results"]:
+        kind = result["unique_id"].split(".", 1)[0]
+        seconds[kind] += result["execution_time"]
+        statuses[result["status"]] += 1
+        if kind == "model":
+            models.append((result["execution_time"], result["unique_id"].rsplit(".", 1)[1]))
+    models.sort(reverse=True)
+    return {
+        "elapsed_s": round(results["elapsed_time"], 2),
+        "thread_s": {k: round(v, 2) for k, v in sorted(seconds.items())},
+        "run_thread_s": round(seconds["model"] + seconds["seed"], 2),
+        "test_thread_s": round(seconds["test"] + seconds["unit_test"], 2),
+        "statuses": dict(statuses),
+        "slowest_models": [{"model": name, "seconds": round(t, 2)} for t, name in models[:10]],
+    }
+
+
+def _rate(block: dict[str, Any] | None) -> float | None:
+    if not block or not block.get("seconds"):
+        return None
+    return round(block["rows"] / block["seconds"])
+
+
+def headline(figures: dict[str, Any]) -> dict[str, Any]:
+    """The keys issue 9 asks for, computed from whatever stages have been measured (None where not yet)."""
+    steps = figures.get("steps", {})
+    ingest, limit = figures.get("ingest", {}), figures.get("limit", {})
+    out: dict[str, Any] = {
+        "telemetry_rows": ingest.get("telemetry", {}).get("rows"),
+        "ingest_rows_per_s": _rate(ingest.get("telemetry")),
+        "limit_rows_per_s": _rate(limit.get("telemetry")),
+        "ingest_light_rows_per_s": _rate(ingest.get("light")),
+        "limit_light_rows_per_s": _rate(limit.get("light")),
+        "dbt_build_s": steps.get("dbt_build", {}).get("wall_s"),
+        "dbt_parse_s": steps.get("dbt_parse", {}).get("wall_s"),
+        "full_build_s": _total(steps, BUILD_STEPS),
+        "incremental_build_s": _total(steps, ADD_STEPS),
+        "peak_rss_mb": max((s["peak_rss_mb"] for s in steps.values()), default=None),
+    }
+    if out["ingest_rows_per_s"] and out["limit_rows_per_s"]:
+        out["ingest_ratio"] = round(out["ingest_rows_per_s"] / out["limit_rows_per_s"], 3)
+    else:
+        out["ingest_ratio"] = None
+    if out["full_build_s"] and out["incremental_build_s"]:
+        out["incremental_ratio"] = round(out["incremental_build_s"] / out["full_build_s"], 3)
+    else:
+        out["incremental_ratio"] = None
+    return out
+
+
+def _total(steps: dict[str, Any], names: tuple[str, ...]) -> float | None:
+    if not all(n in steps for n in names):
+        return None
+    return round(sum(steps[n]["wall_s"] for n in names), 2)
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return f"{value:,.0f}{unit}" if abs(value) >= 100 else f"{value:,.2f}{unit}"
+    return f"{value}{unit}"
+
+
+def markdown(f: dict[str, Any]) -> str:
+    m = f.get("machine", {})
+    dbt = f.get("dbt", {})
+    lines = [
+        f"Benchmark `{f['scope']}` — {m.get('cpu', '?')}, {m.get('cores', '?')} cores, {m.get('memory_gib', '?')} GiB; "
+        f"Python {m.get('python', '?')}, DuckDB {m.get('duckdb', '?')}; commit {f.get('git', '?')}; "
+        f"measured {', '.join(f'{k} {v}' for k, v in f.get('measured_at', {}).items())}",
+        "",
+        "| figure | value | target |",
+        "|---|---:|---|",
+        f"| rounds / telemetry rows | {f['rounds']} / {_fmt(f.get('telemetry_rows'))} | |",
+        f"| telemetry ingest, rows/s (snapshot → replay server → dlt) | {_fmt(f.get('ingest_rows_per_s'))} | |",
+        f"| telemetry limit, rows/s (DuckDB `read_ndjson` of the same files) | {_fmt(f.get('limit_rows_per_s'))} | |",
+        f"| **telemetry ingest / limit** | **{_fmt(f.get('ingest_ratio'))}** | ≥ 0.5 (aim 0.8) |",
+        f"| light endpoints ingest / limit, rows/s | {_fmt(f.get('ingest_light_rows_per_s'))} / "
+        f"{_fmt(f.get('limit_light_rows_per_s'))} | |",
+        f"| dbt parse (no partial parse), s | {_fmt(f.get('dbt_parse_s'))} | |",
+        f"| dbt build wall, s (run_results elapsed) | {_fmt(f.get('dbt_build_s'))} ({_fmt(dbt.get('elapsed_s'))}) | |",
+        f"| dbt build thread-seconds: models+seeds / tests | {_fmt(dbt.get('run_thread_s'))} / "
+        f"{_fmt(dbt.get('test_thread_s'))} | |",
+        f"| **full build, s** (both loads + dbt build) | **{_fmt(f.get('full_build_s'))}** | ≤ 600 |",
+        f"| **add one round, s** (same steps on the built warehouse) | **{_fmt(f.get('incremental_build_s'))}** "
+        f"({_fmt(f.get('incremental_ratio'))} of full) | ≤ 0.10 of full |",
+        f"| peak RSS, largest process of any step, MB | {_fmt(f.get('peak_rss_mb'))} | ≤ 4096 |",
+        f"| warehouse file / snapshot on disk, MB | {_fmt(f.get('warehouse_mb'))} / {_fmt(f.get('snapshot_mb'))} | |",
+        "",
+        "| step | wall s | peak RSS MB |",
+        "|---|---:|---:|",
+    ]
+    lines += [f"| {n} | {s['wall_s']:.1f} | {s['peak_rss_mb']:.0f} |" for n, s in f.get("steps", {}).items()]
+    if dbt.get("slowest_models"):
+        lines += [
+            "",
+            "Slowest models (dbt build, s): "
+            + ", ".join(f"{m['model']} {m['seconds']:.1f}" for m in dbt["slowest_models"]),
+        ]
+    return "\n".join(lines) + "\n"

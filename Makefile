@@ -197,6 +197,12 @@ test-dbt: $(INSTALLED) ## Load the sample into a scratch warehouse and dbt build
 pytest: $(INSTALLED) ## pytest: replay server, simulator, loader, marts vs truth, reports
 	@$(PY) -m pytest -q
 
+# ---- benchmark (not part of make test) ---------------------------------------------------------------------
+.PHONY: bench
+bench: $(INSTALLED) ## Benchmark snapshot -> marts: ROUNDS=24 [ALL_SESSIONS=1] [STAGES=simulate,limit,ingest,dbt,reports,incremental]
+	@$(PY) -m bench --rounds $(or $(ROUNDS),24) $(if $(filter 1 true yes,$(ALL_SESSIONS)),--all-sessions) \
+		$(if $(STAGES),--stages $(STAGES))
+
 .PHONY: clean
 clean: ## Remove build outputs (keeps .venv and the sample)
 	@rm -rf target logs $(REPORT_DIR) warehouse/*.duckdb warehouse/test warehouse/.dlt

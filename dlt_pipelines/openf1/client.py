@@ -166,7 +166,8 @@ class OpenF1Client:
                 last_problem = f"connection failed ({_reason(error)})"
                 if _is_unreachable(error) or not self._contacted:
                     raise OpenF1Error(
-                        f"{self.base_url} is unreachable ({_reason(error)}): check the network, or load offline with SOURCE=sample or a snapshot folder"
+                        f"{self.base_url} is unreachable ({_reason(error)}): check the network, "
+                        "or load offline with SOURCE=sample or a snapshot folder"
                     ) from None
             except (requests.exceptions.Timeout, requests.exceptions.ChunkedEncodingError) as error:
                 last_problem = f"{type(error).__name__}"

@@ -172,10 +172,11 @@ docs: $(INSTALLED) ## Generate and serve the dbt docs site offline on http://127
 TEST_WAREHOUSE := warehouse/test/sample.duckdb
 
 .PHONY: test
-test: $(INSTALLED) ## Every check: ruff, sqlfluff, dbt build on the sample, pytest
+test: $(INSTALLED) ## Every check: ruff, sqlfluff, dbt build on the sample, pytest, the sample on BigQuery (emulator)
 	@$(MAKE) lint
 	@$(MAKE) test-dbt
 	@$(MAKE) pytest
+	@$(MAKE) test-bigquery
 
 .PHONY: test-fast
 test-fast: $(INSTALLED) ## The inner loop: ruff and the fast pytest cases
@@ -193,6 +194,17 @@ test-dbt: $(INSTALLED) ## Load the sample into a scratch warehouse and dbt build
 	@rm -f $(TEST_WAREHOUSE) && mkdir -p $(dir $(TEST_WAREHOUSE))
 	@$(MAKE) load transform WAREHOUSE=$(TEST_WAREHOUSE) SOURCE=sample
 
+# BigQuery, the scale-out target, proven on a local emulator (bqemulator, in its own .venv-bqemulator).
+BIGQUERY_TEST_DIR := warehouse/bigquery-test
+
+.PHONY: test-bigquery
+test-bigquery: $(INSTALLED) $(SAMPLE_DIR)/.complete ## The sample on a BigQuery emulator: dlt load, dbt build twice, SQL check, row counts = DuckDB's
+	@$(PY) -m bigquery.e2e "$(SAMPLE_DIR)" --telemetry --workdir $(BIGQUERY_TEST_DIR)
+
+.PHONY: bq-emulator
+bq-emulator: $(INSTALLED) ## Serve a local BigQuery emulator until Ctrl-C; prints the variables pointing DESTINATION=bigquery at it
+	@$(PY) -m bigquery.emulator
+
 .PHONY: pytest
 pytest: $(INSTALLED) ## pytest: replay server, simulator, loader, marts vs truth, reports
 	@$(PY) -m pytest -q
@@ -205,4 +217,4 @@ bench: $(INSTALLED) ## Benchmark snapshot -> marts: ROUNDS=24 [ALL_SESSIONS=1] [
 
 .PHONY: clean
 clean: ## Remove build outputs (keeps .venv and the sample)
-	@rm -rf target logs $(REPORT_DIR) warehouse/*.duckdb warehouse/test warehouse/.dlt
+	@rm -rf target logs $(REPORT_DIR) warehouse/*.duckdb warehouse/test warehouse/.dlt $(BIGQUERY_TEST_DIR)

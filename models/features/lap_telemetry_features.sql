@@ -4,6 +4,13 @@
     carry-forward), kept when before the lap's end: [started_at, next lap's start), the last lap ending at
     started_at + lap_duration_s. Lap 1 has no start in OpenF1, so it gets no telemetry.
 -#}
+{{
+    config(
+        partition_by={'field': 'season', 'data_type': 'int64', 'range': {'start': 2023, 'end': 2051, 'interval': 1}},
+        partitioned_by='season',
+        cluster_by=['session_key', 'driver_number'],
+    )
+}}
 {%- set full_throttle_pct = var('full_throttle_pct', 98) -%}
 with
 
@@ -24,7 +31,8 @@ laps as (
         intermediate_1_speed_kph,
         intermediate_2_speed_kph,
         speed_trap_speed_kph,
-        is_clean_lap
+        is_clean_lap,
+        completed_at
     from {{ ref('fct_laps') }}
 
 ),
@@ -70,13 +78,7 @@ lap_intervals as (
         laps.driver_number,
         laps.lap_number,
         laps.started_at as lap_started_at,
-        coalesce(
-            lead(laps.started_at) over (
-                partition by laps.session_key, laps.driver_number
-                order by laps.lap_number
-            ),
-            {{ dbt.dateadd('millisecond', 'cast(round(laps.lap_duration_s * 1000) as integer)', 'laps.started_at') }}
-        ) as lap_ended_at
+        laps.completed_at as lap_ended_at
     from laps
     inner join telemetry_sessions
         on laps.session_key = telemetry_sessions.session_key

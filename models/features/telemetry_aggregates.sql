@@ -1,4 +1,11 @@
 {#- One row per (session, driver) with telemetry: lap_telemetry_features summed up over the driver's laps. -#}
+{{
+    config(
+        partition_by={'field': 'season', 'data_type': 'int64', 'range': {'start': 2023, 'end': 2051, 'interval': 1}},
+        partitioned_by='season',
+        cluster_by=['session_key', 'driver_number'],
+    )
+}}
 with
 
 lap_telemetry as (

@@ -290,13 +290,14 @@ final as (
         *,
         coalesce(reported_position, timing_position) as position_at_lap_end,
         -- when the lap was completed: the next lap's start, or for the last lap its start plus its time
+        -- (dbt.dateadd gives a DATETIME on BigQuery: cast back to a timestamp so coalesce sees one type)
         coalesce(
             ended_at,
-            {{ dbt.dateadd(
+            cast({{ dbt.dateadd(
                 'millisecond',
                 'cast(round(lap_duration_s * 1000) as ' ~ dbt.type_bigint() ~ ')',
                 'started_at',
-            ) }}
+            ) }} as {{ dbt.type_timestamp() }})
         ) as completed_at,
         -- clean: timed, not lap 1, no pit entry or exit, green from start to finish
         coalesce(

@@ -6,8 +6,11 @@
     config(
         materialized='incremental',
         unique_key=['session_key', 'driver_number', 'lap_number'],
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
+        incremental_strategy='merge',
+        on_schema_change='append_new_columns',
+        partition_by={'field': 'season', 'data_type': 'int64', 'range': {'start': 2023, 'end': 2051, 'interval': 1}},
+        partitioned_by='season',
+        cluster_by=['session_key', 'driver_number'],
     )
 }}
 
@@ -174,7 +177,8 @@ final as (
         case
             when session_type = 'Race'
                 then {{ dbt.datediff('leader_completed_at', 'completed_at', 'millisecond') }} / 1000.0  -- noqa: LT05
-        end as gap_to_leader_s
+        end as gap_to_leader_s,
+        completed_at
     from ranked
 
 )

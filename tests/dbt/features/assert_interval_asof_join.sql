@@ -9,14 +9,36 @@ samples as (
         samples_values.sample_at,
         samples_values.expected_label
     from (
-        values
-        (1, 5, 'before'),
-        (1, 10, 'a'),
-        (1, 15, 'a'),
-        (1, 20, 'b'),
-        (1, 99, 'b'),
-        (2, 15, 'c')
-    ) as samples_values (partition_id, sample_at, expected_label)
+        select
+            1 as partition_id,
+            5 as sample_at,
+            'before' as expected_label
+        union all
+        select
+            1 as partition_id,
+            10 as sample_at,
+            'a' as expected_label
+        union all
+        select
+            1 as partition_id,
+            15 as sample_at,
+            'a' as expected_label
+        union all
+        select
+            1 as partition_id,
+            20 as sample_at,
+            'b' as expected_label
+        union all
+        select
+            1 as partition_id,
+            99 as sample_at,
+            'b' as expected_label
+        union all
+        select
+            2 as partition_id,
+            15 as sample_at,
+            'c' as expected_label
+    ) as samples_values
 
 ),
 
@@ -25,20 +47,30 @@ intervals as (
     select
         intervals_values.partition_id,
         intervals_values.interval_start,
-        intervals_values.label
+        intervals_values.interval_label
     from (
-        values
-        (1, 10, 'a'),
-        (1, 20, 'b'),
-        (2, 12, 'c')
-    ) as intervals_values (partition_id, interval_start, label)
+        select
+            1 as partition_id,
+            10 as interval_start,
+            'a' as interval_label
+        union all
+        select
+            1 as partition_id,
+            20 as interval_start,
+            'b' as interval_label
+        union all
+        select
+            2 as partition_id,
+            12 as interval_start,
+            'c' as interval_label
+    ) as intervals_values
 
 ),
 
 joined as (
 
     {{ interval_asof_join(
-        'samples', 'intervals', ['partition_id'], 'sample_at', 'interval_start', ['expected_label'], ['label']
+        'samples', 'intervals', ['partition_id'], 'sample_at', 'interval_start', ['expected_label'], ['interval_label']
     ) }}
 
 ),
@@ -48,8 +80,8 @@ failures as (
     select *
     from joined
     where
-        (expected_label = 'before' and label is not null)
-        or (expected_label != 'before' and (label is null or label != expected_label))
+        (expected_label = 'before' and interval_label is not null)
+        or (expected_label != 'before' and (interval_label is null or interval_label != expected_label))
 
 )
 

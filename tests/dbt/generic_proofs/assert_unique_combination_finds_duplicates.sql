@@ -8,12 +8,22 @@ sample_rows as (
 
     select *
     from (
-        values
-        (1, 10),
-        (1, 11),
-        (2, 10),
-        (2, 10)
-    ) as sample_values (session_key, driver_number)  -- noqa: AL05
+        select
+            1 as session_key,
+            10 as driver_number
+        union all
+        select
+            1 as session_key,
+            11 as driver_number
+        union all
+        select
+            2 as session_key,
+            10 as driver_number
+        union all
+        select
+            2 as session_key,
+            10 as driver_number
+    ) as sample_values  -- noqa: AL05
 
 ),
 
@@ -35,28 +45,23 @@ expected as (
 
 ),
 
-missing as (
-
-    select * from expected
-    except
-    select * from found
-
-),
-
-unexpected as (
-
-    select * from found
-    except
-    select * from expected
-
-),
-
 mismatches as (
 
-    select * from missing
-    union all
-    select * from unexpected
+    select
+        expected.session_key as expected_session_key,
+        expected.driver_number as expected_driver_number,
+        expected.occurrences as expected_occurrences,
+        found.session_key as found_session_key,
+        found.driver_number as found_driver_number,
+        found.occurrences as found_occurrences
+    from expected
+    full outer join found
+        on
+            expected.session_key = found.session_key
+            and expected.driver_number = found.driver_number
+            and expected.occurrences = found.occurrences
+    where expected.session_key is null or found.session_key is null
 
 )
 
-select * from mismatches  -- noqa: AM04
+select * from mismatches

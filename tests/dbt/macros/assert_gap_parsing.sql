@@ -8,14 +8,42 @@ samples as (
 
     select *
     from (
-        values
-        ('84.542', 84.542, null, null),
-        ('+1 LAP', null, 1, null),
-        ('+3 LAPS', null, 3, null),
-        ('"+2 LAPS"', null, 2, null),
-        ('null', null, null, null),
-        ('[90.031, 89.374, null]', null, null, 89.374)
-    ) as sample_values (raw_value, expected_seconds, expected_laps, expected_second_element)
+        select
+            '84.542' as raw_value,
+            84.542 as expected_seconds,
+            null as expected_laps,
+            null as expected_second_element
+        union all
+        select
+            '+1 LAP' as raw_value,
+            null as expected_seconds,
+            1 as expected_laps,
+            null as expected_second_element
+        union all
+        select
+            '+3 LAPS' as raw_value,
+            null as expected_seconds,
+            3 as expected_laps,
+            null as expected_second_element
+        union all
+        select
+            '"+2 LAPS"' as raw_value,
+            null as expected_seconds,
+            2 as expected_laps,
+            null as expected_second_element
+        union all
+        select
+            'null' as raw_value,
+            null as expected_seconds,
+            null as expected_laps,
+            null as expected_second_element
+        union all
+        select
+            '[90.031, 89.374, null]' as raw_value,
+            null as expected_seconds,
+            null as expected_laps,
+            89.374 as expected_second_element
+    ) as sample_values
 
 ),
 

@@ -158,10 +158,11 @@ serve: $(INSTALLED) ## Serve a snapshot over HTTP like api.openf1.org: SNAPSHOT=
 	@$(PY) -m openf1_replay.server --snapshot "$(SNAPSHOT)" --port $(or $(PORT),8765)
 
 .PHONY: record
-record: $(INSTALLED) ## Record the live API into a snapshot: SEASON=2024 OUT=DIR (resumable)
+record: $(INSTALLED) ## Record the live API into a snapshot: SEASON=2024 OUT=DIR [TELEMETRY=1] (resumable)
 	@test -n "$(OUT)" || { echo "error: give OUT=DIR, the snapshot folder to write"; exit 2; }
 	@test -n "$(SEASON)" || { echo "error: give SEASON=YYYY, the season to record"; exit 2; }
-	@$(PY) -m openf1_replay.recorder --season $(SEASON) --out "$(OUT)" $(if $(filter 1,$(TELEMETRY)),--telemetry)
+	@$(PY) -m openf1_replay.recorder --season $(SEASON) --out "$(OUT)" \
+		$(if $(and $(filter 1 true yes,$(TELEMETRY)),$(filter-out file,$(origin TELEMETRY))),--telemetry)
 
 .PHONY: docs
 docs: $(INSTALLED) ## Generate and serve the dbt docs site offline on http://127.0.0.1:8080

@@ -89,8 +89,14 @@ laps_timed as (
 
     select
         *,
-        -- a lap ends when the next one starts (the last lap: open-ended)
-        lead(started_at) over (partition by session_key, driver_number order by lap_number) as ended_at
+        -- a lap ends when the next one starts; open-ended for the last lap, and when OpenF1 misses the next
+        -- lap (its successor would then be two laps on, and the lap would look a whole lap too long)
+        case
+            when
+                lead(lap_number) over (partition by session_key, driver_number order by lap_number)
+                = lap_number + 1
+                then lead(started_at) over (partition by session_key, driver_number order by lap_number)
+        end as ended_at
     from laps
 
 ),

@@ -114,16 +114,8 @@ ranked as (
         round_points,
         points,
         cast(finishes_p1 as {{ dbt.type_int() }}) as wins,
-        cast(rank() over (
-            partition by season, round_number
-            -- noqa: disable=LT02
-            order by
-                points desc
-                {%- for place in countback_places %},
-                finishes_p{{ place }} desc
-                {%- endfor %}
-            -- noqa: enable=LT02
-        ) as {{ dbt.type_int() }}) as position  -- noqa: RF04
+        cast({{ championship_rank(['season', 'round_number'], countback_places) }} as {{ dbt.type_int() }})
+            as position  -- noqa: RF04
     from cumulative
 
 )

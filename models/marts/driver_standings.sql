@@ -130,16 +130,7 @@ ranked as (
         round_points,
         points,
         cast(finishes_p1 as {{ dbt.type_int() }}) as wins,
-        rank() over (
-            partition by season, round_number
-            -- noqa: disable=LT02
-            order by
-                points desc
-                {%- for place in countback_places %},
-                finishes_p{{ place }} desc
-                {%- endfor %}
-            -- noqa: enable=LT02
-        ) as position  -- noqa: RF04
+        {{ championship_rank(['season', 'round_number'], countback_places) }} as position  -- noqa: RF04
     from cumulative
 
 ),

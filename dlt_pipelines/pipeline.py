@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -92,11 +94,16 @@ class Progress:
     def expect(self, session: dict[str, Any], endpoints: set[str]) -> None:
         self._pending[session["session_key"]] = set(endpoints)
 
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
     def fetched(self, session: dict[str, Any], endpoint: str, rows: int) -> None:
+        """One endpoint of a session fetched (called from dlt's worker threads for telemetry)."""
         key = session["session_key"]
-        self._session_rows[key] += rows
-        self._pending[key].discard(endpoint)
-        if not self._pending[key]:
+        with self._lock:
+            self._session_rows[key] += rows
+            self._pending[key].discard(endpoint)
+            if self._pending[key]:
+                return
             self.fetched_sessions += 1
             self.say(f"    {session.get('session_name', '?'):<18} {key:>6}  {self._session_rows[key]:>10,} rows")
 
@@ -137,8 +144,9 @@ def _bigquery_environment() -> None:
 
 
 def _configure_dlt() -> None:
-    # Arrow (telemetry) rows carry _dlt_load_id too, so staging can tell loads apart on every table.
-    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+    # Two extract workers: telemetry's two endpoints fetch and parse side by side (one core each), and no
+    # more than two ~100 MB answers are in memory at once.
+    os.environ.setdefault("EXTRACT__WORKERS", "2")
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "WARNING")
 
 
@@ -168,7 +176,12 @@ def run(args: argparse.Namespace) -> int:
         def wanted(session: dict[str, Any], endpoint: str) -> bool:
             return args.full_refresh or not ledger.is_final(session, endpoint)
 
+        # telemetry's Parquet files, beside the load packages so dlt hard-links them instead of copying
+        scratch = Path(pipeline.working_dir) / "telemetry-files"
+
         def load(meeting_rows: list[dict[str, Any]], session_rows: list[dict[str, Any]], parents: bool) -> None:
+            shutil.rmtree(scratch, ignore_errors=True)
+            scratch.mkdir(parents=True)
             info = pipeline.run(
                 openf1_source(
                     client,
@@ -181,9 +194,11 @@ def run(args: argparse.Namespace) -> int:
                     window,
                     load_parents=parents,
                     dropped=progress.dropped,
+                    scratch=scratch,
                 ),
                 loader_file_format=os.environ.get("OPENF1_LOADER_FILE_FORMAT") or LOADER_FILE_FORMATS[args.destination],
             )
+            shutil.rmtree(scratch, ignore_errors=True)
             progress.rows.update(_row_counts(pipeline))
             info.raise_on_failed_jobs()
 

@@ -6,16 +6,20 @@ duplicates and rows OpenF1 has since withdrawn go. Within a session, rows are de
 natural key here (last wins, as OpenF1 serves the latest version of a document last). The natural key is not
 given to dlt as a primary key: dlt would then match deleted rows on (natural key OR session), which DuckDB
 cannot hash-join, and reloading one race took minutes instead of a second.
-Telemetry (car_data, location) is fetched per driver in time windows and travels as Arrow tables.
+Telemetry (car_data, location) travels as Parquet files written by DuckDB and imported by dlt as they are
+(``telemetry``); their rows carry the load's ``_dlt_load_id`` like every other table's.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import dlt
@@ -26,6 +30,7 @@ from dlt_pipelines.openf1.client import OpenF1Client
 from dlt_pipelines.openf1.state import LoadLedger
 
 SESSION_FALLBACK_LENGTH = timedelta(hours=3)
+_BOOKKEEPING = threading.Lock()  # telemetry transformers run in dlt's worker threads
 
 
 def record_hash(record: dict[str, Any]) -> str:
@@ -38,6 +43,8 @@ def _resource_hints(endpoint: catalogue.Endpoint) -> dict[str, Any]:
     columns = {name: dict(spec) for name, spec in endpoint.columns.items()}
     for name in endpoint.primary_key:
         columns[name]["nullable"] = False
+    if endpoint.telemetry:  # imported files carry the load id themselves (dlt adds it to records it normalises)
+        columns["_dlt_load_id"] = {"data_type": "text", "nullable": False}
     hints: dict[str, Any] = {"name": endpoint.table, "write_disposition": "merge", "columns": columns}
     if endpoint.per_session:
         hints["merge_key"] = "session_key"
@@ -121,6 +128,7 @@ def endpoint_transformer(
     on_fetched: Callable[[dict[str, Any], str, int], None],
     telemetry_window: timedelta | None,
     dropped: Counter[str],
+    scratch: Path,
 ) -> Callable[[dict[str, Any]], Iterator[Any]]:
     """A transformer body fetching ``endpoint`` for each session piped into it."""
 
@@ -135,14 +143,18 @@ def endpoint_transformer(
             if telemetry_window is not None:  # OpenF1 itself: per driver, in time windows
                 listed = client.get("drivers", {"session_key": session_key})
                 drivers = sorted({d["driver_number"] for d in listed if d.get("driver_number") is not None})
-            for table in telemetry.fetch_session(client, endpoint, session_key, drivers, start, end, telemetry_window):
-                rows += table.num_rows
-                yield table
+            answers = telemetry.fetch_session(
+                client, endpoint, session_key, drivers, start, end, telemetry_window, scratch, dropped, _BOOKKEEPING
+            )
+            for item, count in answers:
+                rows += count
+                yield item
         else:
             records = prepare(client.get(endpoint.name, {"session_key": session_key}), endpoint, dropped)
             rows = len(records)
             yield records
-        ledger.mark(session, endpoint.name)
+        with _BOOKKEEPING:
+            ledger.mark(session, endpoint.name)
         on_fetched(session, endpoint.name, rows)
 
     return fetch
@@ -160,13 +172,16 @@ def openf1_source(
     telemetry_window: timedelta | None = timedelta(minutes=10),
     load_parents: bool = True,
     dropped: Counter[str] | None = None,
+    scratch: Path | None = None,
 ) -> Iterator[DltResource]:
     """OpenF1 for the given meetings and sessions; per-session ``endpoints`` resolve from the sessions rows.
 
     ``load_parents=False`` still pipes the sessions into the children but loads neither parent table (the
-    pipeline loads parents once per run, then children session by session).
+    pipeline loads parents once per run, then children session by session). ``scratch``: a folder on the
+    pipeline's file system for telemetry's Parquet files, kept until the run ends (default: a temporary one).
     """
     dropped = Counter() if dropped is None else dropped
+    scratch = Path(tempfile.mkdtemp(prefix="openf1-telemetry-")) if scratch is None else scratch
     yield parent_resource("meetings", meetings, dropped, selected=load_parents)
     sessions_resource = parent_resource("sessions", sessions, dropped, selected=load_parents)
     yield sessions_resource
@@ -174,5 +189,8 @@ def openf1_source(
         endpoint = catalogue.get(name)
         if not endpoint.per_session:
             continue
-        body = endpoint_transformer(client, endpoint, ledger, wanted, on_fetched, telemetry_window, dropped)
-        yield dlt.transformer(body, data_from=sessions_resource, **_resource_hints(endpoint))
+        body = endpoint_transformer(client, endpoint, ledger, wanted, on_fetched, telemetry_window, dropped, scratch)
+        # telemetry resources run in dlt's thread pool: one endpoint's body is parsed while the other's downloads
+        yield dlt.transformer(
+            body, data_from=sessions_resource, parallelized=endpoint.telemetry, **_resource_hints(endpoint)
+        )

@@ -1,20 +1,22 @@
-"""Telemetry (car_data, location): fetched in bulk, parsed by DuckDB into Arrow tables.
+"""Telemetry (car_data, location): fetched in bulk, turned into Parquet by DuckDB, imported by dlt as files.
 
 OpenF1 aborts queries that run over a few seconds, so from OpenF1 itself telemetry comes per driver in
-ten-minute windows; a local replay server answers a whole session in one request. Bodies are parsed by
-DuckDB's JSON reader straight into Arrow (never Python dicts), and dlt loads the Arrow tables through its
-Parquet path.
+ten-minute windows; a local replay server answers a whole session in one request. A body (a JSON array, up to
+~100 MB) never becomes Python objects: its records are put one per line (DuckDB reads newline-delimited JSON
+in parallel, several times faster than one array), DuckDB parses them with the catalogue's column types and
+writes a Parquet file, and dlt imports that file into the load package as it is (no normalisation pass), to be
+loaded by the destination's own bulk loader.
 """
 
 from __future__ import annotations
 
-import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import dlt
 import duckdb
-import pyarrow as pa
 
 from dlt_pipelines.openf1.catalogue import Endpoint
 from dlt_pipelines.openf1.client import OpenF1Client
@@ -41,19 +43,53 @@ def _columns_sql(endpoint: Endpoint) -> str:
     return "{" + ", ".join(pairs) + "}"
 
 
-def parse(connection: duckdb.DuckDBPyConnection, body: bytes, endpoint: Endpoint, scratch: Path) -> pa.Table:
-    """A JSON array body as an Arrow table with the catalogue's column types (UTC timestamps)."""
-    path = scratch / "body.json"
-    path.write_bytes(body)
-    columns = list(endpoint.columns)
-    relation = connection.sql(
-        f"select {', '.join(columns)} from read_json('{path}', format='array', columns={_columns_sql(endpoint)})"
-    )
-    table = relation.fetch_arrow_table()
-    # Key columns are NOT NULL in dlt's schema; say so in Arrow's too, so the two schemas agree.
-    keys = set(endpoint.primary_key)
-    schema = pa.schema([f.with_nullable(f.name not in keys) for f in table.schema])
-    return table.cast(schema)
+def as_ndjson(body: bytes) -> bytes | None:
+    """The records of a JSON array body one per line, or None if the body is not an array of flat records.
+
+    Records are split where one object closes and the next opens (``},{`` or ``}, {``). A record whose text
+    held that sequence inside a string would be split mid-string into lines that are not JSON, so the caller's
+    newline-delimited parse fails and it falls back to reading the array as a whole: never a wrong row.
+    """
+    inner = body.strip()
+    if not (inner.startswith(b"[{") and inner.endswith(b"}]")):
+        return None
+    lines = inner[1:-1].replace(b"},{", b"}\n{")
+    if lines.find(b"}, {") != -1:
+        lines = lines.replace(b"}, {", b"}\n{")
+    return lines
+
+
+def to_parquet(
+    connection: duckdb.DuckDBPyConnection, body: bytes, endpoint: Endpoint, target: Path, load_id: str
+) -> tuple[int, int]:
+    """Write the body's records to ``target`` with the catalogue's column types (UTC timestamps), tagged with
+    ``load_id``; rows whose key is null are left out. Returns (rows written, rows left out)."""
+    columns = ", ".join(endpoint.columns)
+    keys = " and ".join(f"{name} is not null" for name in endpoint.primary_key)
+    lines = as_ndjson(body)
+    source = target.with_suffix(".json")
+    attempts = [("newline_delimited", lines)] if lines is not None else []
+    attempts.append(("array", body))
+    try:
+        for number, (json_format, text) in enumerate(attempts, start=1):
+            source.write_bytes(text)
+            copy = (
+                f"copy (select {columns}, '{load_id}' as _dlt_load_id "
+                f"from read_json('{source}', format = '{json_format}', columns = {_columns_sql(endpoint)}) "
+                f"where {keys}) to '{target}' (format parquet, compression snappy)"
+            )
+            try:
+                row = connection.execute(copy).fetchone()
+            except duckdb.Error:
+                if number == len(attempts):
+                    raise
+                continue
+            written = int(row[0]) if row else 0
+            total = text.count(b"\n") + 1 if json_format == "newline_delimited" else written
+            return written, total - written
+    finally:
+        source.unlink(missing_ok=True)
+    raise AssertionError("unreachable")
 
 
 def _requests(
@@ -79,16 +115,31 @@ def fetch_session(
     start: datetime,
     end: datetime,
     window: timedelta | None,
-) -> Iterator[pa.Table]:
-    with tempfile.TemporaryDirectory(prefix="openf1-telemetry-") as scratch:
-        connection = duckdb.connect()
-        connection.execute("set timezone = 'UTC'")
-        try:
-            for driver in drivers:
-                for params in _requests(session_key, driver, start, end, window):
-                    body = client.get_raw(endpoint.name, params)
-                    if body.strip() == b"[]":
-                        continue
-                    yield parse(connection, body, endpoint, Path(scratch))
-        finally:
-            connection.close()
+    scratch: Path,
+    dropped: dict[str, int],
+    lock: threading.Lock,
+) -> Iterator[tuple[object, int]]:
+    """Each answer as (a dlt file-import item, its row count). The Parquet files go to ``scratch``, which
+    must outlive the dlt run (dlt links them into the load package when it takes the item); rows left out
+    for a null key are added to ``dropped`` under ``lock``."""
+    load_id = dlt.current.load_package_state()["load_id"]
+    connection = duckdb.connect()
+    connection.execute("set timezone = 'UTC'")
+    connection.execute("set enable_progress_bar = false")
+    try:
+        number = 0
+        for driver in drivers:
+            for params in _requests(session_key, driver, start, end, window):
+                body = client.get_raw(endpoint.name, params)
+                if body.strip() == b"[]":
+                    continue
+                number += 1
+                target = scratch / f"{endpoint.name}-{session_key}-{number}.parquet"
+                rows, left_out = to_parquet(connection, body, endpoint, target, load_id)
+                if left_out:
+                    with lock:
+                        dropped[endpoint.name] = dropped.get(endpoint.name, 0) + left_out
+                if rows:
+                    yield dlt.mark.with_file_import(str(target), "parquet", rows), rows
+    finally:
+        connection.close()

@@ -209,14 +209,15 @@ class ReplayHandler(BaseHTTPRequestHandler):
             self._detail(404, NO_RESULTS)
             return
         sql = compile_query(query, store.typed_columns[endpoint], store.latest)
-        selection = store.select(endpoint, sql.where, sql.params)
+        sessions = query.keys("session_key", store.latest)
+        selection = store.select(endpoint, sql.where, sql.params, sessions)
         if selection.count == 0:
             self._detail(404, NO_RESULTS)
             return
         changed = self.state.faults.config.changed_fields(endpoint)
-        batches = store.texts(endpoint, sql.where, sql.params, selection)
+        batches = store.texts(endpoint, sql.where, sql.params, selection, sessions)
         if query.csv:
-            header = store.field_names(endpoint, sql.where, sql.params)
+            header = store.field_names(endpoint, sql.where, sql.params, sessions)
             body = csv_bytes(batches, header, changed)
             headers = {"Content-Disposition": f"attachment; filename={endpoint}.csv"}
             self._stream(200, _once(body), len(body), "text/csv; charset=utf-8", decision.truncate, headers)

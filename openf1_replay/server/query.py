@@ -91,6 +91,23 @@ class Query:
     def has_equality(self, name: str) -> bool:
         return name in self.filters and bool(self.filters[name].alternatives)
 
+    def keys(self, name: str, latest: Mapping[str, int | None] | None = None) -> set[int] | None:
+        """The integer values ``name`` is limited to by its ``=`` filters (``latest`` resolved), or None when
+        some alternative does not pin it to one value (then any value may match)."""
+        if not self.has_equality(name):
+            return None
+        values: set[int] = set()
+        for conditions in self.filters[name].alternatives:
+            pinned = [c for c in conditions if c.op == "=" and c.kind in ("number", "latest")]
+            if not pinned:
+                return None
+            value = (latest or {}).get(name) if pinned[0].kind == "latest" else pinned[0].value
+            if isinstance(value, int | float) and float(value).is_integer():
+                values.add(int(value))
+            elif value is not None:
+                return None
+        return values
+
 
 def parse_number(text: str) -> int | float | None:
     if not _NUMBER.fullmatch(text):

@@ -8,15 +8,24 @@ of another type, so filtering on it means what filtering the JSON would. Inserti
 
 Records are never loaded into Python: DuckDB reads the files (``read_ndjson_objects`` handles .gz) and answers
 are streamed in batches. With ``db_path`` the tables live in a DuckDB file reused across starts as long as the
-snapshot files (paths, sizes, mtimes) are unchanged: the way to serve ~100M-row telemetry snapshots.
+snapshot files (paths, sizes, mtimes) are unchanged.
+
+Telemetry files named for their session (``car_data/<session_key>[_<anything>].jsonl.gz``, as the simulator
+and the recorder write them) are read on demand: the first request for a session reads that session's files
+into a table of their own, and the least recently used of those tables is dropped once more than
+``lazy_sessions`` are held. A season of telemetry (~100M rows) is thus served from a few hundred MB, and the
+server starts in a second. Such a file must hold that session's records only; one that does not is an error
+naming the file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,24 +46,34 @@ SORT_KEYS: dict[str, str] = {
     "date_end": "datetime",
     "driver_number": "number",
 }
-STORE_VERSION = "2"  # bump when the table layout changes, so --db caches are rebuilt
+STORE_VERSION = "3"  # bump when the table layout changes, so --db caches are rebuilt
+LAZY_SESSIONS = 6  # per-session telemetry tables held at once (each ~0.5M rows for a race)
 _SAMPLE_ROWS = 500
 _BATCH_ROWS = 20_000
 
 
-def _typed_expression(name: str, kind: str) -> str:
-    path = f"'$.{name}'"
+def _typed_expression(index: int, kind: str) -> str:
+    """The typed value of the ``index``-th (1-based) sort key in ``v``, the keys' JSON values extracted at once."""
+    value = f"v[{index}]"
     if kind == "number":
         return (
-            f"CASE WHEN json_type(json, {path}) IN ('UBIGINT', 'BIGINT', 'DOUBLE') "
-            f"THEN TRY_CAST(json_extract_string(json, {path}) AS DOUBLE) END"
+            f"CASE WHEN json_type({value}) IN ('UBIGINT', 'BIGINT', 'DOUBLE') "
+            f"THEN TRY_CAST(json_extract_string({value}, '$') AS DOUBLE) END"
         )
     # a string that is not a datetime (real data has "NaT+00:00") is kept as +infinity: present for the sort
     # rule, sorted after every datetime as OpenF1's string sort does, and never matched by a filter
     return (
-        f"CASE WHEN json_type(json, {path}) = 'VARCHAR' THEN coalesce("
-        f"TRY_CAST(json_extract_string(json, {path}) AS TIMESTAMPTZ), 'infinity'::TIMESTAMPTZ) END"
+        f"CASE WHEN json_type({value}) = 'VARCHAR' THEN coalesce("
+        f"TRY_CAST(json_extract_string({value}, '$') AS TIMESTAMPTZ), 'infinity'::TIMESTAMPTZ) END"
     )
+
+
+def session_of_file(endpoint: str, path: Path) -> int | None:
+    """The session a telemetry file is named for (``<endpoint>/<session_key>[_<anything>].<suffix>``), else None."""
+    if endpoint not in snapshot.TELEMETRY_ENDPOINTS or path.parent.name != endpoint:
+        return None
+    stem = path.name.split(".", 1)[0].split("_", 1)[0]
+    return int(stem) if stem.isdigit() else None
 
 
 def _reader(path: Path) -> str:
@@ -77,7 +96,7 @@ class Selection:
 class SnapshotStore:
     """Reads a snapshot folder into DuckDB; answers filtered, OpenF1-ordered record texts."""
 
-    def __init__(self, root: Path | str, db_path: Path | str | None = None) -> None:
+    def __init__(self, root: Path | str, db_path: Path | str | None = None, lazy_sessions: int = LAZY_SESSIONS) -> None:
         self.root = Path(root)
         self.endpoints = snapshot.endpoints_in(self.root)  # raises SnapshotError for a missing folder
         if not self.endpoints:
@@ -91,6 +110,10 @@ class SnapshotStore:
         self.con.execute("SET enable_progress_bar = false")
         self.typed_columns: dict[str, dict[str, str]] = {}
         self.reused: set[str] = set()  # endpoints taken from the --db cache as they were
+        # endpoint -> session_key -> [(file_no, path)] of the files read on demand
+        self.lazy_files: dict[str, dict[int, list[tuple[int, Path]]]] = {}
+        self.lazy_sessions = max(1, lazy_sessions)
+        self._lazy_tables: OrderedDict[str, int] = OrderedDict()  # table -> requests using it, oldest first
         self._ensure_manifest()
         for endpoint in self.endpoints:
             self._load(endpoint)
@@ -108,7 +131,18 @@ class SnapshotStore:
         return json.dumps({"version": STORE_VERSION, "files": stats})
 
     def _load(self, endpoint: str) -> None:
+        """Read the endpoint's files into its table, except the per-session telemetry files read on demand."""
         files = snapshot.endpoint_files(self.root, endpoint)
+        eager: list[tuple[int, Path]] = []
+        lazy: dict[int, list[tuple[int, Path]]] = {}
+        for file_no, path in enumerate(files):
+            session = session_of_file(endpoint, path)
+            if session is None:
+                eager.append((file_no, path))
+            else:
+                lazy.setdefault(session, []).append((file_no, path))
+        if lazy:
+            self.lazy_files[endpoint] = lazy
         fingerprint = self._fingerprint(files)
         cached = self.con.execute("SELECT files, columns FROM _manifest WHERE endpoint = ?", [endpoint]).fetchone()
         if cached is not None and cached[0] == fingerprint:
@@ -116,12 +150,10 @@ class SnapshotStore:
             self.reused.add(endpoint)
             return
         columns = self._present_keys(files)
-        sql_types = {"number": "DOUBLE", "datetime": "TIMESTAMPTZ"}
-        definitions = "".join(f', "{name}" {sql_types[kind]}' for name, kind in columns.items())
         self.con.begin()  # one transaction per endpoint: a --db cache never holds half an endpoint
         try:
-            self.con.execute(f'CREATE OR REPLACE TABLE "{endpoint}" (rec VARCHAR, file_no INTEGER{definitions})')
-            for file_no, path in enumerate(files):
+            self._create(endpoint, columns)
+            for file_no, path in eager:
                 self._insert(endpoint, file_no, path, columns)
             self.con.execute(
                 "INSERT OR REPLACE INTO _manifest VALUES (?, ?, ?)", [endpoint, fingerprint, json.dumps(columns)]
@@ -131,6 +163,11 @@ class SnapshotStore:
             self.con.rollback()
             raise
         self.typed_columns[endpoint] = columns
+
+    def _create(self, table: str, columns: dict[str, str], cursor: duckdb.DuckDBPyConnection | None = None) -> None:
+        sql_types = {"number": "DOUBLE", "datetime": "TIMESTAMPTZ"}
+        definitions = "".join(f', "{name}" {sql_types[kind]}' for name, kind in columns.items())
+        (cursor or self.con).execute(f'CREATE OR REPLACE TABLE "{table}" (rec VARCHAR, file_no INTEGER{definitions})')
 
     def _present_keys(self, files: Sequence[Path]) -> dict[str, str]:
         """The sort keys the endpoint's records carry, judged from the first records of each file."""
@@ -149,17 +186,27 @@ class SnapshotStore:
             present.update(row[0] for row in rows)
         return {name: kind for name, kind in SORT_KEYS.items() if name in present}
 
-    def _insert(self, endpoint: str, file_no: int, path: Path, columns: dict[str, str]) -> None:
-        typed = "".join(f", {_typed_expression(name, kind)}" for name, kind in columns.items())
+    def _insert(
+        self,
+        table: str,
+        file_no: int,
+        path: Path,
+        columns: dict[str, str],
+        cursor: duckdb.DuckDBPyConnection | None = None,
+    ) -> None:
+        # the sort keys' JSON values are extracted in one pass over each record, then typed
+        paths = ", ".join(f"'$.{name}'" for name in columns)
+        extracted = f", json_extract(json, [{paths}]) AS v" if columns else ""
+        typed = "".join(f", {_typed_expression(i, kind)}" for i, kind in enumerate(columns.values(), start=1))
         source = _reader(path)
         with tempfile.TemporaryDirectory() as scratch:
             if snapshot.file_format(path) == "csv":
                 source = _reader(self._csv_as_jsonl(path, Path(scratch)))
             try:
-                self.con.execute(
-                    f'INSERT INTO "{endpoint}" SELECT '
+                (cursor or self.con).execute(
+                    f'INSERT INTO "{table}" SELECT '
                     f"CASE WHEN json_type(json) = 'OBJECT' THEN json::VARCHAR ELSE error('not a JSON object') END, "
-                    f"{file_no}{typed} FROM {source}"
+                    f"{file_no}{typed} FROM (SELECT json{extracted} FROM {source})"
                 )
             except duckdb.Error as error:
                 raise self._file_error(path, error) from None
@@ -183,6 +230,71 @@ class SnapshotStore:
             return precise
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         return snapshot.SnapshotError(f"{path}: cannot be read ({first_line}); re-record or regenerate the file")
+
+    # ------------------------------------------------------------------------------------------ on demand
+
+    def _load_session(self, endpoint: str, session: int, table: str) -> None:
+        """Read one session's telemetry files into ``table``; an error if a file holds another session."""
+        columns = self.typed_columns[endpoint]
+        cursor = self.con.cursor()
+        try:
+            self._create(table, columns, cursor)
+            for file_no, path in self.lazy_files[endpoint][session]:
+                self._insert(table, file_no, path, columns, cursor)
+            if "session_key" in columns:
+                strays = cursor.execute(
+                    f'SELECT min(file_no) FROM "{table}" WHERE "session_key" IS DISTINCT FROM ?', [session]
+                ).fetchone()
+                if strays is not None and strays[0] is not None:
+                    path = dict(self.lazy_files[endpoint][session])[strays[0]]
+                    raise snapshot.SnapshotError(
+                        f"{path}: holds records of sessions other than {session}; a telemetry file named "
+                        "<session_key>[_<anything>].jsonl.gz must hold that session only (rename or split it)"
+                    )
+        except BaseException:
+            cursor.execute(f'DROP TABLE IF EXISTS "{table}"')
+            raise
+        finally:
+            cursor.close()
+
+    @contextlib.contextmanager
+    def _source(self, endpoint: str, sessions: Collection[int] | None) -> Iterator[str]:
+        """The FROM item answering ``endpoint`` for ``sessions`` (None: every session): its table plus the
+        on-demand tables of those sessions, read if needed and held until the block ends; ``row_no`` keeps
+        each file's record order."""
+        lazy = self.lazy_files.get(endpoint, {})
+        wanted = sorted(lazy if sessions is None else {int(s) for s in sessions if s in lazy})
+        tables = [f"{endpoint}@{session}" for session in wanted]
+        with self._lock:
+            try:
+                for session, table in zip(wanted, tables, strict=True):
+                    if table not in self._lazy_tables:
+                        self._load_session(endpoint, session, table)
+                        self._lazy_tables[table] = 0
+                    self._lazy_tables[table] += 1
+                    self._lazy_tables.move_to_end(table)
+            except BaseException:
+                self._release([t for t in tables if t in self._lazy_tables])
+                raise
+            self._evict()
+        parts = [f'SELECT *, rowid AS row_no FROM "{table}"' for table in [endpoint, *tables]]
+        try:
+            yield "(" + " UNION ALL ".join(parts) + ")"
+        finally:
+            with self._lock:
+                self._release(tables)
+                self._evict()
+
+    def _release(self, tables: Sequence[str]) -> None:
+        for table in tables:
+            self._lazy_tables[table] -= 1
+
+    def _evict(self) -> None:
+        """Drop the least recently used on-demand tables no request is reading, down to ``lazy_sessions``."""
+        idle = [table for table, readers in self._lazy_tables.items() if readers == 0]
+        for table in idle[: max(0, len(self._lazy_tables) - self.lazy_sessions)]:
+            del self._lazy_tables[table]
+            self.con.execute(f'DROP TABLE IF EXISTS "{table}"')
 
     # ------------------------------------------------------------------------------------------ latest
 
@@ -226,18 +338,23 @@ class SnapshotStore:
     def has(self, endpoint: str) -> bool:
         return endpoint in self.typed_columns
 
-    def select(self, endpoint: str, where: str, params: Sequence[object]) -> Selection:
-        """Count what ``where`` selects and decide the OpenF1 sort keys for it (non-null in every record)."""
+    def select(
+        self, endpoint: str, where: str, params: Sequence[object], sessions: Collection[int] | None = None
+    ) -> Selection:
+        """Count what ``where`` selects and decide the OpenF1 sort keys for it (non-null in every record).
+
+        ``sessions``: the session keys the query is limited to (read on demand if needed); None for any."""
         keys = list(self.typed_columns[endpoint])
         counts = "".join(f', count("{name}")' for name in keys)
-        cursor = self._cursor()
-        try:
-            row = cursor.execute(
-                f'SELECT count(*), coalesce(sum(strlen(rec)), 0){counts} FROM "{endpoint}" WHERE {where}',
-                list(params),
-            ).fetchone()
-        finally:
-            cursor.close()
+        with self._source(endpoint, sessions) as source:
+            cursor = self._cursor()
+            try:
+                row = cursor.execute(
+                    f"SELECT count(*), coalesce(sum(strlen(rec)), 0){counts} FROM {source} WHERE {where}",
+                    list(params),
+                ).fetchone()
+            finally:
+                cursor.close()
         assert row is not None
         total = int(row[0])
         order_by = tuple(name for name, count in zip(keys, row[2:], strict=True) if total and count == total)
@@ -245,27 +362,37 @@ class SnapshotStore:
         return Selection(count=total, text_bytes=int(row[1]), order_by=ordered)
 
     def texts(
-        self, endpoint: str, where: str, params: Sequence[object], selection: Selection, batch_rows: int = _BATCH_ROWS
+        self,
+        endpoint: str,
+        where: str,
+        params: Sequence[object],
+        selection: Selection,
+        sessions: Collection[int] | None = None,
+        batch_rows: int = _BATCH_ROWS,
     ) -> Iterator[list[str]]:
         """The selected records' JSON texts, OpenF1-ordered (ties in snapshot order), in batches."""
-        order = "".join(f'"{name}", ' for name in selection.order_by) + "file_no, rowid"
-        cursor = self._cursor()
-        try:
-            cursor.execute(f'SELECT rec FROM "{endpoint}" WHERE {where} ORDER BY {order}', list(params))
-            while batch := cursor.fetchmany(batch_rows):
-                yield [row[0] for row in batch]
-        finally:
-            cursor.close()
+        order = "".join(f'"{name}", ' for name in selection.order_by) + "file_no, row_no"
+        with self._source(endpoint, sessions) as source:
+            cursor = self._cursor()
+            try:
+                cursor.execute(f"SELECT rec FROM {source} WHERE {where} ORDER BY {order}", list(params))
+                while batch := cursor.fetchmany(batch_rows):
+                    yield [row[0] for row in batch]
+            finally:
+                cursor.close()
 
-    def field_names(self, endpoint: str, where: str, params: Sequence[object]) -> list[str]:
+    def field_names(
+        self, endpoint: str, where: str, params: Sequence[object], sessions: Collection[int] | None = None
+    ) -> list[str]:
         """Every field name found in the selected records (for CSV headers)."""
-        cursor = self._cursor()
-        try:
-            rows = cursor.execute(
-                f'SELECT DISTINCT unnest(json_keys(rec)) FROM "{endpoint}" WHERE {where}', list(params)
-            ).fetchall()
-        finally:
-            cursor.close()
+        with self._source(endpoint, sessions) as source:
+            cursor = self._cursor()
+            try:
+                rows = cursor.execute(
+                    f"SELECT DISTINCT unnest(json_keys(rec)) FROM {source} WHERE {where}", list(params)
+                ).fetchall()
+            finally:
+                cursor.close()
         return sorted(row[0] for row in rows)
 
     def close(self) -> None:

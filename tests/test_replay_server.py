@@ -30,7 +30,7 @@ import pytest
 
 from openf1_replay.server import FaultConfig, FaultSpecError, ReplayServer
 from openf1_replay.server.query import QueryError, parse_datetime, parse_query
-from openf1_replay.snapshot import SnapshotWriter
+from openf1_replay.snapshot import SnapshotError, SnapshotWriter
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = Path(os.environ.get("OPENF1_SHARED", ROOT.parent / "shared")) / "openf1-real"
@@ -570,6 +570,65 @@ def test_db_cache_is_reused_until_files_change(tmp_path: Path) -> None:
     with ReplayServer(snapshot_dir, rate_limit=None, db_path=db) as server:
         assert server.state.store.reused == {"stints"}
         assert len(get_json(f"{server.base_url}/pit")[1]) == 3
+
+
+def _split_telemetry(root: Path) -> tuple[list[Record], int, int]:
+    """Canada's location records as two sessions (the real one and a copy under the next session_key), one
+    file per session and driver as the recorder writes them (``location/<session>_<driver>.jsonl.gz``)."""
+    real_rows = records(CANADA, "location")
+    first = real_rows[0]["session_key"]
+    second = first + 1
+    copied = [{**r, "session_key": second} for r in real_rows]
+    with SnapshotWriter(root) as writer:
+        for rows in (real_rows, copied):
+            for driver in sorted({r["driver_number"] for r in rows}):
+                part = f"{rows[0]['session_key']}_{driver}"
+                writer.write("location", [r for r in rows if r["driver_number"] == driver], part=part)
+    return real_rows + copied, first, second
+
+
+def test_per_session_telemetry_is_read_on_demand(tmp_path: Path) -> None:
+    """Telemetry files named for their session are read when that session is asked for, at most
+    ``lazy_sessions`` at a time, and every answer is the one the whole snapshot gives."""
+    everything, first, second = _split_telemetry(tmp_path)
+    driver = everything[0]["driver_number"]
+    with ReplayServer(tmp_path, rate_limit=None, lazy_sessions=1) as server:
+        store = server.state.store
+        assert set(store.lazy_files["location"]) == {first, second}
+        assert store._lazy_tables == {}  # nothing read at start-up
+        for session in (first, second, first):  # the second request evicts the first session's table
+            status, got = get_json(f"{server.base_url}/location?session_key={session}")
+            assert status == 200
+            assert exact(got) == exact(openf1_order([r for r in everything if r["session_key"] == session]))
+            assert list(store._lazy_tables) == [f"location@{session}"]
+        low, high = "2024-06-09T18:30:00", "2024-06-09T18:40:00"
+        status, got = get_json(
+            f"{server.base_url}/location?session_key={second}&driver_number={driver}&date>={low}&date<{high}"
+        )
+        expected = [
+            r
+            for r in everything
+            if r["session_key"] == second
+            and r["driver_number"] == driver
+            and moment(low + "+00:00") <= moment(r["date"]) < moment(high + "+00:00")
+        ]
+        assert expected and exact(got) == exact(openf1_order(expected))
+        status, got = get_json(
+            f"{server.base_url}/location?session_key={first}&session_key={second}&driver_number={driver}"
+        )
+        assert exact(got) == exact(openf1_order([r for r in everything if r["driver_number"] == driver]))
+        assert get(f"{server.base_url}/location?session_key={second + 1}")[0] == 404
+
+
+def test_telemetry_file_holding_another_session_is_an_error(tmp_path: Path) -> None:
+    rows = records(CANADA, "location")[:50]
+    session = rows[0]["session_key"]
+    with SnapshotWriter(tmp_path) as writer:
+        writer.write("location", rows, part=str(session + 7))  # named for a session it does not hold
+    with ReplayServer(tmp_path, rate_limit=None) as server:
+        assert get(f"{server.base_url}/location?session_key={session + 7}")[0] == 500
+        with pytest.raises(SnapshotError, match=rf"{session + 7}\.jsonl\.gz: holds records of sessions other"):
+            server.state.store.select("location", "true", [], {session + 7})
 
 
 # ---------------------------------------------------------------------------------------------- CLI

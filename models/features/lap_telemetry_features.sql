@@ -3,15 +3,36 @@
     with their lap by an as-of join on the lap's start (macro interval_asof_join: DuckDB ASOF join, BigQuery
     carry-forward), kept when before the lap's end: [started_at, next lap's start), the last lap ending at
     started_at + lap_duration_s. Lap 1 has no start in OpenF1, so it gets no telemetry.
+    Incremental: a build adds or replaces the sessions that started at or after the newest one already in the
+    table, and any session not in it yet (telemetry loaded later for an older session), so adding a round reads
+    that round's telemetry only. Telemetry reloaded for a session already in the table needs --full-refresh.
 -#}
 {{
     config(
+        materialized='incremental',
+        unique_key=['session_key', 'driver_number', 'lap_number'],
+        incremental_strategy='merge',
+        on_schema_change='append_new_columns',
         partition_by={'field': 'season', 'data_type': 'int64', 'range': {'start': 2023, 'end': 2051, 'interval': 1}},
         partitioned_by='season',
         cluster_by=['session_key', 'driver_number'],
     )
 }}
 {%- set full_throttle_pct = var('full_throttle_pct', 98) -%}
+{#- The sessions to (re)build, looked up before the query runs: a literal list lets the warehouse filter the
+    telemetry tables at their scan (a subquery would not pass the staging models' dedupe window). -#}
+{%- set only_sessions_to_build = '' -%}
+{%- if is_incremental() and execute -%}
+    {%- set lookup -%}
+        select distinct session_key
+        from {{ ref('fct_laps') }}
+        where
+            session_started_at >= (select max(session_started_at) from {{ this }})
+            or session_key not in (select session_key from {{ this }})
+    {%- endset -%}
+    {%- set sessions = run_query(lookup).columns[0].values() | map('int') | list -%}
+    {%- set only_sessions_to_build = '\n    where session_key in (' ~ ((sessions or [-1]) | join(', ')) ~ ')' -%}
+{%- endif -%}
 with
 
 laps as (
@@ -34,6 +55,7 @@ laps as (
         is_clean_lap,
         completed_at
     from {{ ref('fct_laps') }}
+    {{- only_sessions_to_build }}
 
 ),
 
@@ -49,6 +71,7 @@ car_data as (
         gear,
         drs_code
     from {{ ref('stg_openf1__car_data') }}
+    {{- only_sessions_to_build }}
 
 ),
 
@@ -61,6 +84,7 @@ locations as (
         x_position,
         y_position
     from {{ ref('stg_openf1__locations') }}
+    {{- only_sessions_to_build }}
 
 ),
 

@@ -16,7 +16,7 @@ from openf1_replay.server.app import AppState, ReplayHTTPServer
 from openf1_replay.server.auth import TokenIssuer
 from openf1_replay.server.faults import FaultConfig, FaultPlan
 from openf1_replay.server.ratelimit import RateLimit, SlidingWindowLimiter
-from openf1_replay.server.store import SnapshotStore
+from openf1_replay.server.store import LAZY_SESSIONS, SnapshotStore
 
 RateLimitSetting = RateLimit | tuple[int, float] | str | int | None
 
@@ -47,9 +47,10 @@ class ReplayServer:
         db_path: Path | str | None = None,
         retry_after: bool = False,
         quiet: bool = True,
+        lazy_sessions: int = LAZY_SESSIONS,
     ) -> None:
         self.snapshot = Path(snapshot)
-        store = SnapshotStore(self.snapshot, db_path=db_path)
+        store = SnapshotStore(self.snapshot, db_path=db_path, lazy_sessions=lazy_sessions)
         config = FaultConfig.parse(faults) if isinstance(faults, str) else faults
         self.state = AppState(
             store=store,

@@ -1,3 +1,6 @@
+{#- Renamed and cast before the dedupe, so a filter on session_key reaches the raw table's scan
+    (DuckDB pushes it through the window on its partition key): what keeps an incremental build of
+    lap_telemetry_features from reading a season of telemetry. -#}
 with
 
 source as (
@@ -17,18 +20,6 @@ source as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by session_key, driver_number, date
-            order by _dlt_load_id desc
-        ) as load_rank
-    from source
-
-),
-
 renamed as (
 
     select
@@ -41,10 +32,40 @@ renamed as (
         cast(n_gear as {{ dbt.type_int() }}) as gear,
         cast(throttle as {{ dbt.type_int() }}) as throttle_pct,
         cast(brake as {{ dbt.type_int() }}) as brake_pct,
-        cast(drs as {{ dbt.type_int() }}) as drs_code
+        cast(drs as {{ dbt.type_int() }}) as drs_code,
+        _dlt_load_id
+    from source
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by session_key, driver_number, recorded_at
+            order by _dlt_load_id desc
+        ) as load_rank
+    from renamed
+
+),
+
+deduplicated as (
+
+    select
+        session_key,
+        meeting_key,
+        recorded_at,
+        driver_number,
+        engine_rpm,
+        speed_kph,
+        gear,
+        throttle_pct,
+        brake_pct,
+        drs_code
     from ranked
     where load_rank = 1
 
 )
 
-select * from renamed
+select * from deduplicated

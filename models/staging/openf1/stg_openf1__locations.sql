@@ -1,3 +1,6 @@
+{#- Renamed and cast before the dedupe, so a filter on session_key reaches the raw table's scan
+    (DuckDB pushes it through the window on its partition key): what keeps an incremental build of
+    lap_telemetry_features from reading a season of telemetry. -#}
 with
 
 source as (
@@ -14,18 +17,6 @@ source as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by session_key, driver_number, date
-            order by _dlt_load_id desc
-        ) as load_rank
-    from source
-
-),
-
 renamed as (
 
     select
@@ -35,10 +26,37 @@ renamed as (
         cast(driver_number as {{ dbt.type_int() }}) as driver_number,
         cast(x as {{ dbt.type_int() }}) as x_position,
         cast(y as {{ dbt.type_int() }}) as y_position,
-        cast(z as {{ dbt.type_int() }}) as z_position
+        cast(z as {{ dbt.type_int() }}) as z_position,
+        _dlt_load_id
+    from source
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by session_key, driver_number, recorded_at
+            order by _dlt_load_id desc
+        ) as load_rank
+    from renamed
+
+),
+
+deduplicated as (
+
+    select
+        session_key,
+        meeting_key,
+        recorded_at,
+        driver_number,
+        x_position,
+        y_position,
+        z_position
     from ranked
     where load_rank = 1
 
 )
 
-select * from renamed
+select * from deduplicated

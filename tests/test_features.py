@@ -228,7 +228,10 @@ def test_incremental_build_of_a_new_round_matches_the_full_build(season: dict) -
     warehouse = season["root"] / "incremental.duckdb"
     shutil.copy(season["warehouse"], warehouse)
     with duckdb.connect(str(warehouse)) as con:
-        new_round = "select session_key from raw_openf1.sessions where meeting_key = (select max(meeting_key) from raw_openf1.meetings)"
+        new_round = (
+            "select session_key from raw_openf1.sessions "
+            "where meeting_key = (select max(meeting_key) from raw_openf1.meetings)"
+        )
         for table in ("marts.fct_laps", "features.lap_telemetry_features"):
             con.execute(f"delete from {table} where session_key in ({new_round})")
     dbt_vars = json.dumps({"fuel_effect_s_per_lap": season["fuel_effect"]})

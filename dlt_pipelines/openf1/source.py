@@ -7,7 +7,8 @@ natural key here (last wins, as OpenF1 serves the latest version of a document l
 given to dlt as a primary key: dlt would then match deleted rows on (natural key OR session), which DuckDB
 cannot hash-join, and reloading one race took minutes instead of a second.
 Telemetry (car_data, location) travels as Parquet files written by DuckDB and imported by dlt as they are
-(``telemetry``); their rows carry the load's ``_dlt_load_id`` like every other table's.
+(``telemetry``); other endpoints' records do too when they fit the catalogue (``arrow``), and go through dlt's
+normaliser when they do not (a new field, a changed type). Every row carries its load's ``_dlt_load_id``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import dlt
 from dlt.sources import DltResource
 
 from dlt_pipelines.openf1 import catalogue, telemetry
+from dlt_pipelines.openf1.arrow import as_arrow, write_import_file
 from dlt_pipelines.openf1.client import OpenF1Client
 from dlt_pipelines.openf1.state import LoadLedger
 
@@ -43,8 +45,10 @@ def _resource_hints(endpoint: catalogue.Endpoint) -> dict[str, Any]:
     columns = {name: dict(spec) for name, spec in endpoint.columns.items()}
     for name in endpoint.primary_key:
         columns[name]["nullable"] = False
-    if endpoint.telemetry:  # imported files carry the load id themselves (dlt adds it to records it normalises)
+    if endpoint.per_session:  # imported files carry the columns dlt's normaliser adds to the records it handles
         columns["_dlt_load_id"] = {"data_type": "text", "nullable": False}
+    if endpoint.per_session and not endpoint.telemetry:
+        columns["_dlt_id"] = {"data_type": "text", "nullable": False, "unique": True}
     hints: dict[str, Any] = {"name": endpoint.table, "write_disposition": "merge", "columns": columns}
     if endpoint.per_session:
         hints["merge_key"] = "session_key"
@@ -152,7 +156,13 @@ def endpoint_transformer(
         else:
             records = prepare(client.get(endpoint.name, {"session_key": session_key}), endpoint, dropped)
             rows = len(records)
-            yield records
+            table = as_arrow(records, endpoint)
+            if table is None:
+                yield records
+            else:
+                path = scratch / f"{endpoint.name}-{session_key}.parquet"
+                write_import_file(table, path, dlt.current.load_package_state()["load_id"])
+                yield dlt.mark.with_file_import(str(path), "parquet", table.num_rows)
         with _BOOKKEEPING:
             ledger.mark(session, endpoint.name)
         on_fetched(session, endpoint.name, rows)

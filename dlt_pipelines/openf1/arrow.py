@@ -1,0 +1,59 @@
+"""Records as a Parquet file dlt imports as it is, when they fit the catalogue: no row-by-row normaliser.
+
+dlt's normaliser costs ~50 µs a row (a season's intervals alone are 0.7M rows); an Arrow table of the same
+records is built in ~2 µs a row and written as Parquet, with the two columns dlt's normaliser would have added
+(``_dlt_load_id``, ``_dlt_id``). The fast path is taken only when it cannot change what lands in the
+warehouse: every field is in the catalogue and every value has the declared type. A new field, a changed type
+or an unparseable timestamp hands the records to dlt's normaliser instead, which adds the column or the
+variant column as it always does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from dlt_pipelines.openf1.catalogue import Endpoint
+
+_TYPES = {"bigint": pa.int64(), "double": pa.float64(), "text": pa.string(), "bool": pa.bool_()}
+_TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+
+def as_arrow(records: list[dict[str, Any]], endpoint: Endpoint) -> pa.Table | None:
+    """The records as a table of the catalogue's columns and types, or None if they do not fit it."""
+    if not records or any(spec["data_type"] not in (*_TYPES, "timestamp") for spec in endpoint.columns.values()):
+        return None
+    names = list(endpoint.columns) + (["record_hash"] if endpoint.hashed_key else [])
+    fields: set[str] = set()
+    for record in records:
+        fields.update(record)
+    if not fields <= set(names):
+        return None
+    types = {name: _TYPES.get(spec["data_type"], pa.string()) for name, spec in endpoint.columns.items()}
+    types.update({"record_hash": pa.string()} if endpoint.hashed_key else {})
+    try:
+        table = pa.Table.from_pylist(records, schema=pa.schema([(name, types[name]) for name in names]))
+        for name in endpoint.timestamps:
+            index = table.schema.get_field_index(name)
+            table = table.set_column(index, name, pc.cast(table[name], _TIMESTAMP))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+        return None
+    keys = set(endpoint.primary_key)
+    return table.cast(pa.schema([f.with_nullable(f.name not in keys) for f in table.schema]))
+
+
+def write_import_file(table: pa.Table, path: Path, load_id: str) -> None:
+    """``table`` as a Parquet file with ``_dlt_load_id`` and a ``_dlt_id`` unique across loads
+    (``<load_id>.<file stem>.<row>``, dlt only needs it unique)."""
+    rows = table.num_rows
+    prefix = pa.array([f"{load_id}.{path.stem}."] * rows, pa.string())
+    numbers = pc.cast(pa.array(range(rows), pa.int64()), pa.string())
+    table = table.append_column(pa.field("_dlt_load_id", pa.string(), nullable=False), pa.array([load_id] * rows))
+    table = table.append_column(
+        pa.field("_dlt_id", pa.string(), nullable=False), pc.binary_join_element_wise(prefix, numbers, "")
+    )
+    pq.write_table(table, path, compression="snappy")

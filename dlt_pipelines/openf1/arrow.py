@@ -33,17 +33,40 @@ def as_arrow(records: list[dict[str, Any]], endpoint: Endpoint) -> pa.Table | No
         fields.update(record)
     if not fields <= set(names):
         return None
-    types = {name: _TYPES.get(spec["data_type"], pa.string()) for name, spec in endpoint.columns.items()}
-    types.update({"record_hash": pa.string()} if endpoint.hashed_key else {})
+    declared = {name: spec["data_type"] for name, spec in endpoint.columns.items()}
+    declared.update({"record_hash": "text"} if endpoint.hashed_key else {})
     try:
-        table = pa.Table.from_pylist(records, schema=pa.schema([(name, types[name]) for name in names]))
-        for name in endpoint.timestamps:
-            index = table.schema.get_field_index(name)
-            table = table.set_column(index, name, pc.cast(table[name], _TIMESTAMP))
+        # Arrow infers each column's type from every value (it would silently truncate 9472.5 to a declared
+        # int64): the inferred type must be the declared one, or a lossless widening of it
+        inferred = pa.Table.from_pylist(records)
+        columns = []
+        for name in names:
+            wanted = _TIMESTAMP if declared[name] == "timestamp" else _TYPES[declared[name]]
+            if name not in inferred.column_names:
+                columns.append(pa.nulls(len(records), wanted))
+                continue
+            column = inferred[name]
+            if not _fits(column.type, declared[name]):
+                return None
+            columns.append(pc.cast(column, wanted))
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
         return None
+    table = pa.Table.from_arrays(columns, names=names)
     keys = set(endpoint.primary_key)
     return table.cast(pa.schema([f.with_nullable(f.name not in keys) for f in table.schema]))
+
+
+def _fits(inferred: pa.DataType, declared: str) -> bool:
+    """Whether values Arrow inferred as ``inferred`` load into a ``declared`` column without a change."""
+    if pa.types.is_null(inferred):
+        return True
+    return {
+        "bigint": pa.types.is_integer(inferred),
+        "double": pa.types.is_floating(inferred) or pa.types.is_integer(inferred),
+        "text": pa.types.is_string(inferred),
+        "bool": pa.types.is_boolean(inferred),
+        "timestamp": pa.types.is_string(inferred),  # ISO 8601 texts, parsed by the cast
+    }[declared]
 
 
 def write_import_file(table: pa.Table, path: Path, load_id: str) -> None:

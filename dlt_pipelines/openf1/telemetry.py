@@ -46,16 +46,18 @@ def _columns_sql(endpoint: Endpoint) -> str:
 def as_ndjson(body: bytes) -> bytes | None:
     """The records of a JSON array body one per line, or None if the body is not an array of flat records.
 
-    Records are split where one object closes and the next opens (``},{`` or ``}, {``). A record whose text
-    held that sequence inside a string would be split mid-string into lines that are not JSON, so the caller's
-    newline-delimited parse fails and it falls back to reading the array as a whole: never a wrong row.
+    Records are split where one object closes and the next opens (``},{``, ``}, {`` or a newline between
+    them). A record whose text held such a sequence inside a string would be split mid-string into lines that
+    are not JSON, so the caller's newline-delimited parse fails and it falls back to reading the array as a
+    whole: never a wrong row.
     """
     inner = body.strip()
     if not (inner.startswith(b"[{") and inner.endswith(b"}]")):
         return None
     lines = inner[1:-1].replace(b"},{", b"}\n{")
-    if lines.find(b"}, {") != -1:
-        lines = lines.replace(b"}, {", b"}\n{")
+    for separator in (b"}, {", b"},\n{"):
+        if lines.find(separator) != -1:
+            lines = lines.replace(separator, b"}\n{")
     return lines
 
 

@@ -1,0 +1,125 @@
+"""The loader's two fast paths, on their own: telemetry bodies to Parquet (openf1.telemetry) and records that
+fit the catalogue to Arrow (openf1.arrow); each must give what the slow path gives, or step aside."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from dlt_pipelines.openf1 import catalogue
+from dlt_pipelines.openf1.arrow import as_arrow, write_import_file
+from dlt_pipelines.openf1.telemetry import as_ndjson, to_parquet
+
+CAR_DATA = catalogue.get("car_data")
+INTERVALS = catalogue.get("intervals")
+
+
+def _car(n: int, **extra: object) -> dict[str, object]:
+    return {
+        "date": f"2025-03-09T12:00:{n:02d}.5+00:00",
+        "session_key": 10311,
+        "meeting_key": 1562,
+        "driver_number": 4,
+        "rpm": 10000 + n,
+        "speed": 300,
+        "n_gear": 8,
+        "throttle": 99,
+        "brake": 0,
+        "drs": 12,
+        **extra,
+    }
+
+
+@pytest.mark.parametrize("separator", [",", ", ", ",\n"])
+def test_array_bodies_become_one_record_per_line(separator: str) -> None:
+    records = [_car(n) for n in range(3)]
+    body = ("[" + separator.join(json.dumps(r) for r in records) + "]").encode()
+    lines = as_ndjson(body)
+    assert lines is not None
+    assert [json.loads(line) for line in lines.splitlines()] == records
+
+
+def test_bodies_that_are_not_arrays_of_records_are_left_alone() -> None:
+    assert as_ndjson(b"[]") is None
+    assert as_ndjson(b'{"detail": "No results found."}') is None
+
+
+def _parquet_rows(tmp_path: Path, body: bytes, endpoint: catalogue.Endpoint) -> tuple[list[dict], int, int]:
+    target = tmp_path / "out.parquet"
+    with duckdb.connect() as connection:
+        connection.execute("set timezone = 'UTC'")
+        written, left_out = to_parquet(connection, body, endpoint, target, "1234.5")
+    return pq.read_table(target).to_pylist(), written, left_out
+
+
+def test_telemetry_body_to_parquet_keeps_every_row_and_types(tmp_path: Path) -> None:
+    records = [_car(n) for n in range(5)]
+    rows, written, left_out = _parquet_rows(tmp_path, json.dumps(records).encode(), CAR_DATA)
+    assert (written, left_out) == (5, 0)
+    assert [r["rpm"] for r in rows] == [10000 + n for n in range(5)]
+    assert rows[1]["date"].isoformat() == "2025-03-09T12:00:01.500000+00:00"
+    assert {r["_dlt_load_id"] for r in rows} == {"1234.5"}
+
+
+def test_a_string_holding_the_record_separator_falls_back_to_the_array_reader(tmp_path: Path) -> None:
+    """Splitting at "},{" inside a string makes lines that are not JSON: the whole array is read instead."""
+    records = [_car(0), _car(1, note='x"},{"y'), _car(2, note="a},{b")]
+    body = ("[" + ",".join(json.dumps(r, separators=(",", ":")) for r in records) + "]").encode()
+    rows, written, _ = _parquet_rows(tmp_path, body, CAR_DATA)
+    assert written == 3
+    assert [r["rpm"] for r in rows] == [10000, 10001, 10002]
+
+
+def test_rows_without_a_key_are_left_out_and_counted(tmp_path: Path) -> None:
+    records = [_car(0), _car(1, driver_number=None), _car(2)]
+    rows, written, left_out = _parquet_rows(tmp_path, json.dumps(records).encode(), CAR_DATA)
+    assert (written, left_out) == (2, 1)
+    assert [r["rpm"] for r in rows] == [10000, 10002]
+
+
+def _interval(**changes: object) -> dict[str, object]:
+    record = {
+        "gap_to_leader": "1.234",
+        "interval": '"+1 LAP"',
+        "driver_number": 1,
+        "date": "2024-03-02T15:05:00.3+00:00",
+        "session_key": 9472,
+        "meeting_key": 1229,
+    }
+    return record | changes
+
+
+def test_records_that_fit_the_catalogue_become_arrow_with_its_types(tmp_path: Path) -> None:
+    table = as_arrow([_interval(), _interval(driver_number=4, date="2024-03-02T17:05:00+02:00")], INTERVALS)
+    assert table is not None
+    assert str(table.schema.field("date").type) == "timestamp[us, tz=UTC]"
+    assert table.column("date").to_pylist()[1].isoformat() == "2024-03-02T15:05:00+00:00"
+    assert not table.schema.field("session_key").nullable and table.schema.field("gap_to_leader").nullable
+    path = tmp_path / "intervals-9472.parquet"
+    write_import_file(table, path, "99.1")
+    written = pq.read_table(path).to_pylist()
+    assert [r["_dlt_id"] for r in written] == ["99.1.intervals-9472.0", "99.1.intervals-9472.1"]
+    assert {r["_dlt_load_id"] for r in written} == {"99.1"}
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        pytest.param({"brand_new_field": 1}, id="new-field"),
+        pytest.param({"driver_number": "1"}, id="number-as-text"),
+        pytest.param({"session_key": 9472.5}, id="float-in-bigint"),
+        pytest.param({"date": "not a date"}, id="bad-timestamp"),
+    ],
+)
+def test_records_that_do_not_fit_go_to_dlts_normaliser(odd: dict[str, object]) -> None:
+    assert as_arrow([_interval(), _interval(**odd)], INTERVALS) is None
+
+
+def test_endpoints_with_json_columns_always_use_the_normaliser() -> None:
+    laps = catalogue.get("laps")
+    assert any(spec["data_type"] == "json" for spec in laps.columns.values())
+    assert as_arrow([{"session_key": 1, "driver_number": 1, "lap_number": 1}], laps) is None

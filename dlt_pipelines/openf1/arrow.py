@@ -27,14 +27,13 @@ def as_arrow(records: list[dict[str, Any]], endpoint: Endpoint) -> pa.Table | No
     """The records as a table of the catalogue's columns and types, or None if they do not fit it."""
     if not records or any(spec["data_type"] not in (*_TYPES, "timestamp") for spec in endpoint.columns.values()):
         return None
-    names = list(endpoint.columns) + (["record_hash"] if endpoint.hashed_key else [])
+    names = list(endpoint.columns)  # in the schema's order (hashed endpoints list record_hash there too)
     fields: set[str] = set()
     for record in records:
         fields.update(record)
     if not fields <= set(names):
         return None
     declared = {name: spec["data_type"] for name, spec in endpoint.columns.items()}
-    declared.update({"record_hash": "text"} if endpoint.hashed_key else {})
     try:
         # Arrow infers each column's type from every value (it would silently truncate 9472.5 to a declared
         # int64): the inferred type must be the declared one, or a lossless widening of it
@@ -52,7 +51,13 @@ def as_arrow(records: list[dict[str, Any]], endpoint: Endpoint) -> pa.Table | No
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
         return None
     table = pa.Table.from_arrays(columns, names=names)
-    keys = set(endpoint.primary_key)
+    return with_key_nullability(table, endpoint)
+
+
+def with_key_nullability(table: pa.Table, endpoint: Endpoint) -> pa.Table:
+    """Key columns NOT NULL in Arrow's schema as in dlt's: with the schemas equal, dlt imports the file as it
+    is instead of rewriting it."""
+    keys = set(endpoint.primary_key) | {"_dlt_load_id", "_dlt_id"}
     return table.cast(pa.schema([f.with_nullable(f.name not in keys) for f in table.schema]))
 
 

@@ -124,45 +124,68 @@ def parent_resource(
     return resource.add_map(_clean(endpoint)).add_filter(_has_key(endpoint, dropped))
 
 
-def endpoint_transformer(
+def telemetry_resource(
     client: OpenF1Client,
     endpoint: catalogue.Endpoint,
+    sessions: Sequence[dict[str, Any]],
     ledger: LoadLedger,
     wanted: Callable[[dict[str, Any], str], bool],
     on_fetched: Callable[[dict[str, Any], str, int], None],
     telemetry_window: timedelta | None,
     dropped: Counter[str],
     scratch: Path,
+) -> DltResource:
+    """car_data or location for every wanted session, fetched one request ahead (``telemetry``); run in
+    dlt's thread pool, so the two endpoints fetch and parse side by side too."""
+
+    def plan() -> Iterator[tuple[dict[str, Any], list[telemetry.Params]]]:
+        for session in sessions:
+            if session.get("session_key") is None or not wanted(session, endpoint.name):
+                continue
+            start, end = session_window(session)
+            drivers: list[int | None] = [None]  # one request for the whole session (local replay)
+            if telemetry_window is not None:  # OpenF1 itself: per driver, in time windows
+                listed = client.get("drivers", {"session_key": session["session_key"]})
+                drivers = sorted({d["driver_number"] for d in listed if d.get("driver_number") is not None})
+            yield session, telemetry.session_requests(session["session_key"], drivers, start, end, telemetry_window)
+
+    def done(session: dict[str, Any], rows: int) -> None:
+        with _BOOKKEEPING:
+            ledger.mark(session, endpoint.name)
+        on_fetched(session, endpoint.name, rows)
+
+    def items() -> Iterator[Any]:
+        yield from telemetry.fetch_sessions(client, endpoint, plan(), scratch, dropped, _BOOKKEEPING, done)
+
+    return dlt.resource(items, parallelized=True, **_resource_hints(endpoint))
+
+
+def endpoint_transformer(
+    client: OpenF1Client,
+    endpoint: catalogue.Endpoint,
+    ledger: LoadLedger,
+    wanted: Callable[[dict[str, Any], str], bool],
+    on_fetched: Callable[[dict[str, Any], str, int], None],
+    dropped: Counter[str],
+    scratch: Path,
 ) -> Callable[[dict[str, Any]], Iterator[Any]]:
-    """A transformer body fetching ``endpoint`` for each session piped into it."""
+    """A transformer body fetching ``endpoint`` (not telemetry) for each session piped into it."""
 
     def fetch(session: dict[str, Any]) -> Iterator[Any]:
         if not wanted(session, endpoint.name):
             return
         session_key = session["session_key"]
-        rows = 0
-        if endpoint.telemetry:
-            start, end = session_window(session)
-            drivers: list[int | None] = [None]  # one request for the whole session (local replay)
-            if telemetry_window is not None:  # OpenF1 itself: per driver, in time windows
-                listed = client.get("drivers", {"session_key": session_key})
-                drivers = sorted({d["driver_number"] for d in listed if d.get("driver_number") is not None})
-            answers = telemetry.fetch_session(
-                client, endpoint, session_key, drivers, start, end, telemetry_window, scratch, dropped, _BOOKKEEPING
-            )
-            for item, count in answers:
-                rows += count
-                yield item
+        records = prepare(client.get(endpoint.name, {"session_key": session_key}), endpoint, dropped)
+        table = as_arrow(records, endpoint)
+        if table is None:
+            yield records
         else:
-            records = prepare(client.get(endpoint.name, {"session_key": session_key}), endpoint, dropped)
-            rows = len(records)
-            table = as_arrow(records, endpoint)
-            if table is None:
-                yield records
-            else:
-                path = scratch / f"{endpoint.name}-{session_key}.parquet"
-                write_import_file(table, path, dlt.current.load_package_state()["load_id"])
-                yield dlt.mark.with_file_import(str(path), "parquet", table.num_rows)
+            path = scratch / f"{endpoint.name}-{session_key}.parquet"
+            write_import_file(table, path, dlt.current.load_package_state()["load_id"])
+            yield dlt.mark.with_file_import(str(path), "parquet", table.num_rows)
+        done(session, len(records))
+
+    def done(session: dict[str, Any], rows: int) -> None:
         with _BOOKKEEPING:
             ledger.mark(session, endpoint.name)
         on_fetched(session, endpoint.name, rows)
@@ -199,8 +222,10 @@ def openf1_source(
         endpoint = catalogue.get(name)
         if not endpoint.per_session:
             continue
-        body = endpoint_transformer(client, endpoint, ledger, wanted, on_fetched, telemetry_window, dropped, scratch)
-        # telemetry resources run in dlt's thread pool: one endpoint's body is parsed while the other's downloads
-        yield dlt.transformer(
-            body, data_from=sessions_resource, parallelized=endpoint.telemetry, **_resource_hints(endpoint)
-        )
+        if endpoint.telemetry:
+            yield telemetry_resource(
+                client, endpoint, sessions, ledger, wanted, on_fetched, telemetry_window, dropped, scratch
+            )
+            continue
+        body = endpoint_transformer(client, endpoint, ledger, wanted, on_fetched, dropped, scratch)
+        yield dlt.transformer(body, data_from=sessions_resource, **_resource_hints(endpoint))

@@ -3,21 +3,26 @@
 OpenF1 aborts queries that run over a few seconds, so from OpenF1 itself telemetry comes per driver in
 ten-minute windows; a local replay server answers a whole session in one request. A body (a JSON array, up to
 ~100 MB) never becomes Python objects: its records are put one per line (DuckDB reads newline-delimited JSON
-in parallel, several times faster than one array), DuckDB parses them with the catalogue's column types and
-writes a Parquet file, and dlt imports that file into the load package as it is (no normalisation pass), to be
-loaded by the destination's own bulk loader.
+in parallel, several times faster than one array), DuckDB parses them into Arrow with the catalogue's column
+types, and the Parquet file written from that (with dlt's schema, so dlt need not rewrite it) is imported into
+the load package as it is, to be loaded by the destination's own bulk loader.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import dlt
 import duckdb
+import pyarrow.parquet as pq
 
+from dlt_pipelines.openf1.arrow import with_key_nullability
 from dlt_pipelines.openf1.catalogue import Endpoint
 from dlt_pipelines.openf1.client import OpenF1Client
 
@@ -75,18 +80,19 @@ def to_parquet(
     try:
         for number, (json_format, text) in enumerate(attempts, start=1):
             source.write_bytes(text)
-            copy = (
-                f"copy (select {columns}, '{load_id}' as _dlt_load_id "
+            query = (
+                f"select {columns}, '{load_id}' as _dlt_load_id "
                 f"from read_json('{source}', format = '{json_format}', columns = {_columns_sql(endpoint)}) "
-                f"where {keys}) to '{target}' (format parquet, compression snappy)"
+                f"where {keys}"
             )
             try:
-                row = connection.execute(copy).fetchone()
+                table = connection.sql(query).to_arrow_table()
             except duckdb.Error:
                 if number == len(attempts):
                     raise
                 continue
-            written = int(row[0]) if row else 0
+            pq.write_table(with_key_nullability(table, endpoint), target, compression="snappy")
+            written = table.num_rows
             total = text.count(b"\n") + 1 if json_format == "newline_delimited" else written
             return written, total - written
     finally:
@@ -109,39 +115,71 @@ def _requests(
     ]
 
 
-def fetch_session(
+Params = list[tuple[str, str, object]]
+
+
+def fetch_sessions(
     client: OpenF1Client,
     endpoint: Endpoint,
-    session_key: int,
-    drivers: Sequence[int | None],
-    start: datetime,
-    end: datetime,
-    window: timedelta | None,
+    plan: Iterable[tuple[dict[str, Any], list[Params]]],
     scratch: Path,
     dropped: dict[str, int],
     lock: threading.Lock,
-) -> Iterator[tuple[object, int]]:
-    """Each answer as (a dlt file-import item, its row count). The Parquet files go to ``scratch``, which
-    must outlive the dlt run (dlt links them into the load package when it takes the item); rows left out
-    for a null key are added to ``dropped`` under ``lock``."""
+    on_session: Callable[[dict[str, Any], int], None],
+) -> Iterator[object]:
+    """dlt file-import items for every request of ``plan`` ((session, its requests), in order), calling
+    ``on_session(session, rows)`` once a session's answers are all in.
+
+    One request is always in flight ahead of the one being parsed (a thread of its own), so the server
+    prepares the next answer while this one is parsed: the two ends work side by side instead of in turn.
+    The Parquet files go to ``scratch``, which must outlive the dlt run (dlt links them into the load package
+    when it takes the item); rows left out for a null key are added to ``dropped`` under ``lock``.
+    """
     load_id = dlt.current.load_package_state()["load_id"]
+    steps = (
+        (session, params, i == len(requests) - 1) for session, requests in plan for i, params in enumerate(requests)
+    )
     connection = duckdb.connect()
     connection.execute("set timezone = 'UTC'")
     connection.execute("set enable_progress_bar = false")
-    try:
-        number = 0
-        for driver in drivers:
-            for params in _requests(session_key, driver, start, end, window):
-                body = client.get_raw(endpoint.name, params)
-                if body.strip() == b"[]":
-                    continue
-                number += 1
-                target = scratch / f"{endpoint.name}-{session_key}-{number}.parquet"
-                rows, left_out = to_parquet(connection, body, endpoint, target, load_id)
-                if left_out:
-                    with lock:
-                        dropped[endpoint.name] = dropped.get(endpoint.name, 0) + left_out
-                if rows:
-                    yield dlt.mark.with_file_import(str(target), "parquet", rows), rows
-    finally:
-        connection.close()
+    pending: deque[tuple[tuple[dict[str, Any], Params, bool], Future[bytes]]] = deque()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"prefetch-{endpoint.name}") as pool:
+
+        def ask_next() -> None:
+            step = next(steps, None)
+            if step is not None:
+                pending.append((step, pool.submit(client.get_raw, endpoint.name, step[1])))
+
+        try:
+            ask_next()
+            rows, number = 0, 0
+            while pending:
+                (session, _, last), answer = pending.popleft()
+                body = answer.result()
+                ask_next()
+                if body.strip() != b"[]":
+                    number += 1
+                    target = scratch / f"{endpoint.name}-{session['session_key']}-{number}.parquet"
+                    written, left_out = to_parquet(connection, body, endpoint, target, load_id)
+                    del body
+                    if left_out:
+                        with lock:
+                            dropped[endpoint.name] = dropped.get(endpoint.name, 0) + left_out
+                    if written:
+                        rows += written
+                        yield dlt.mark.with_file_import(str(target), "parquet", written)
+                if last:
+                    on_session(session, rows)
+                    rows = 0
+        finally:
+            for _, answer in pending:
+                answer.cancel()
+            connection.close()
+
+
+def session_requests(
+    session_key: int, drivers: Sequence[int | None], start: datetime, end: datetime, window: timedelta | None
+) -> list[Params]:
+    """Every request for one session: the whole session at once (drivers [None], no window), else one per
+    driver and time window."""
+    return [params for driver in drivers for params in _requests(session_key, driver, start, end, window)]

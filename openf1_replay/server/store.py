@@ -114,6 +114,7 @@ class SnapshotStore:
         self.lazy_files: dict[str, dict[int, list[tuple[int, Path]]]] = {}
         self.lazy_sessions = max(1, lazy_sessions)
         self._lazy_tables: OrderedDict[str, int] = OrderedDict()  # table -> requests using it, oldest first
+        self._loading: dict[str, threading.Event] = {}  # tables being read, set when done
         self._ensure_manifest()
         for endpoint in self.endpoints:
             self._load(endpoint)
@@ -236,7 +237,7 @@ class SnapshotStore:
     def _load_session(self, endpoint: str, session: int, table: str) -> None:
         """Read one session's telemetry files into ``table``; an error if a file holds another session."""
         columns = self.typed_columns[endpoint]
-        cursor = self.con.cursor()
+        cursor = self._cursor()
         try:
             self._create(table, columns, cursor)
             for file_no, path in self.lazy_files[endpoint][session]:
@@ -264,26 +265,45 @@ class SnapshotStore:
         each file's record order."""
         lazy = self.lazy_files.get(endpoint, {})
         wanted = sorted(lazy if sessions is None else {int(s) for s in sessions if s in lazy})
-        tables = [f"{endpoint}@{session}" for session in wanted]
-        with self._lock:
-            try:
-                for session, table in zip(wanted, tables, strict=True):
-                    if table not in self._lazy_tables:
-                        self._load_session(endpoint, session, table)
-                        self._lazy_tables[table] = 0
-                    self._lazy_tables[table] += 1
-                    self._lazy_tables.move_to_end(table)
-            except BaseException:
-                self._release([t for t in tables if t in self._lazy_tables])
-                raise
-            self._evict()
-        parts = [f'SELECT *, rowid AS row_no FROM "{table}"' for table in [endpoint, *tables]]
+        pinned: list[str] = []
         try:
+            for session in wanted:
+                pinned.append(self._pin(endpoint, session))
+            parts = [f'SELECT *, rowid AS row_no FROM "{table}"' for table in [endpoint, *pinned]]
             yield "(" + " UNION ALL ".join(parts) + ")"
         finally:
             with self._lock:
-                self._release(tables)
+                self._release(pinned)
                 self._evict()
+
+    def _pin(self, endpoint: str, session: int) -> str:
+        """The session's on-demand table, read now unless held already, counted as in use until released.
+        Reading happens outside the lock, so requests for other sessions or endpoints go on meanwhile."""
+        table = f"{endpoint}@{session}"
+        while True:
+            with self._lock:
+                if table in self._lazy_tables:
+                    self._lazy_tables[table] += 1
+                    self._lazy_tables.move_to_end(table)
+                    return table
+                loading = self._loading.get(table)
+                mine = loading is None
+                if mine:
+                    loading = self._loading[table] = threading.Event()
+            assert loading is not None
+            if not mine:
+                loading.wait()  # read by another request (or failed there: then try here)
+                continue
+            try:
+                self._load_session(endpoint, session, table)
+                with self._lock:
+                    self._lazy_tables[table] = 1
+                    self._evict()
+                return table
+            finally:
+                with self._lock:
+                    del self._loading[table]
+                loading.set()
 
     def _release(self, tables: Sequence[str]) -> None:
         for table in tables:

@@ -5,7 +5,9 @@ A snapshot is a folder holding, per OpenF1 endpoint, either
 * one file ``<endpoint>.jsonl.gz`` / ``<endpoint>.jsonl`` / ``<endpoint>.json`` (a JSON array) / ``<endpoint>.csv``,
 * or a subfolder ``<endpoint>/`` of such files (any names, e.g. one per session),
 
-each record exactly as api.openf1.org returns it. ``../shared/openf1-real/*`` are snapshots. Files and folders
+each record exactly as api.openf1.org returns it. In ``car_data/`` and ``location/``, a file named
+``<session_key>.<suffix>`` or ``<session_key>_<anything>.<suffix>`` holds that session's records only (the
+replay server reads it when the session is asked for). ``../shared/openf1-real/*`` are snapshots. Files and folders
 whose names are not endpoints are ignored (e.g. a simulator's ``README.md``); anything starting with ``_`` or
 ``.`` is ignored too (writers use ``.tmp`` names while writing, so a half-written file is never read).
 """

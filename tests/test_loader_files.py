@@ -12,7 +12,7 @@ import pytest
 
 from dlt_pipelines.openf1 import catalogue
 from dlt_pipelines.openf1.arrow import as_arrow, write_import_file
-from dlt_pipelines.openf1.telemetry import as_ndjson, to_parquet
+from dlt_pipelines.openf1.telemetry import _steps, as_ndjson, to_parquet
 
 CAR_DATA = catalogue.get("car_data")
 INTERVALS = catalogue.get("intervals")
@@ -123,3 +123,23 @@ def test_endpoints_with_json_columns_always_use_the_normaliser() -> None:
     laps = catalogue.get("laps")
     assert any(spec["data_type"] == "json" for spec in laps.columns.values())
     assert as_arrow([{"session_key": 1, "driver_number": 1, "lap_number": 1}], laps) is None
+
+
+def test_a_field_missing_from_the_first_record_is_not_lost() -> None:
+    """Arrow takes a table's columns from its first record: the fast path must not drop a later one's field."""
+    first = _interval()
+    del first["gap_to_leader"]
+    table = as_arrow([first, _interval(driver_number=4)], INTERVALS)
+    assert table is None or table.column("gap_to_leader").to_pylist() == [None, "1.234"]
+
+
+def test_a_session_without_requests_is_still_reported_done() -> None:
+    """From OpenF1, a session whose drivers list is empty has no telemetry requests: it still counts as
+    fetched (marked in the ledger, shown in the progress) with 0 rows."""
+    plan = [({"session_key": 1}, []), ({"session_key": 2}, [[("session_key", "=", 2)], [("session_key", "=", 2)]])]
+    steps = list(_steps(plan))
+    assert [(s["session_key"], p is None, last) for s, p, last in steps] == [
+        (1, True, True),
+        (2, False, False),
+        (2, False, True),
+    ]

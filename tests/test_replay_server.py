@@ -620,15 +620,40 @@ def test_per_session_telemetry_is_read_on_demand(tmp_path: Path) -> None:
         assert get(f"{server.base_url}/location?session_key={second + 1}")[0] == 404
 
 
-def test_telemetry_file_holding_another_session_is_an_error(tmp_path: Path) -> None:
+def test_telemetry_file_named_for_another_session_is_read_at_start_up(tmp_path: Path) -> None:
+    """A name that is not the session the file holds (``2024_all``, or another session's key) does not hide
+    its records: the file is read at start-up like any other and answers for the session it does hold."""
     rows = records(CANADA, "location")[:50]
     session = rows[0]["session_key"]
     with SnapshotWriter(tmp_path) as writer:
-        writer.write("location", rows, part=str(session + 7))  # named for a session it does not hold
+        writer.write("location", rows, part=str(session + 7))
+        writer.write("location", [{**r, "session_key": session + 1} for r in rows], part="2024_all")
     with ReplayServer(tmp_path, rate_limit=None) as server:
-        assert get(f"{server.base_url}/location?session_key={session + 7}")[0] == 500
-        with pytest.raises(SnapshotError, match=rf"{session + 7}\.jsonl\.gz: holds records of sessions other"):
-            server.state.store.select("location", "true", [], {session + 7})
+        assert server.state.store.lazy_files == {}
+        for key in (session, session + 1):
+            status, got = get_json(f"{server.base_url}/location?session_key={key}")
+            assert status == 200 and len(got) == len(rows)
+        assert get(f"{server.base_url}/location?session_key={session + 7}")[0] == 404
+
+
+def test_telemetry_file_holding_another_session_past_its_first_records_is_an_error(tmp_path: Path) -> None:
+    rows = records(CANADA, "location")[:600]
+    session = rows[0]["session_key"]
+    strays = [{**r, "session_key": session + 1} for r in rows[500:]]
+    with SnapshotWriter(tmp_path) as writer:
+        writer.write("location", rows[:500] + strays, part=str(session))
+    with ReplayServer(tmp_path, rate_limit=None) as server:
+        assert get(f"{server.base_url}/location?session_key={session}")[0] == 500
+        with pytest.raises(SnapshotError, match=rf"{session}\.jsonl\.gz: holds records of sessions other"):
+            server.state.store.select("location", "true", [], {session})
+
+
+def test_a_query_no_file_can_answer_reads_no_file(tmp_path: Path) -> None:
+    _, first, _ = _split_telemetry(tmp_path)
+    with ReplayServer(tmp_path, rate_limit=None) as server:
+        assert get(f"{server.base_url}/location?session_key={first}.5")[0] == 404
+        assert get(f"{server.base_url}/location?session_key=latest")[0] == 404  # no sessions endpoint here
+        assert server.state.store._lazy_tables == {}
 
 
 # ---------------------------------------------------------------------------------------------- CLI

@@ -38,6 +38,8 @@ def as_arrow(records: list[dict[str, Any]], endpoint: Endpoint) -> pa.Table | No
         # Arrow infers each column's type from every value (it would silently truncate 9472.5 to a declared
         # int64): the inferred type must be the declared one, or a lossless widening of it
         inferred = pa.Table.from_pylist(records)
+        if set(inferred.column_names) != fields:  # Arrow takes the columns from the first record only
+            return None
         columns = []
         for name in names:
             wanted = _TIMESTAMP if declared[name] == "timestamp" else _TYPES[declared[name]]

@@ -75,6 +75,7 @@ def to_parquet(
     keys = " and ".join(f"{name} is not null" for name in endpoint.primary_key)
     lines = as_ndjson(body)
     source = target.with_suffix(".json")
+    quoted = str(source).replace("'", "''")
     attempts = [("newline_delimited", lines)] if lines is not None else []
     attempts.append(("array", body))
     try:
@@ -82,7 +83,7 @@ def to_parquet(
             source.write_bytes(text)
             query = (
                 f"select {columns}, '{load_id}' as _dlt_load_id "
-                f"from read_json('{source}', format = '{json_format}', columns = {_columns_sql(endpoint)}) "
+                f"from read_json('{quoted}', format = '{json_format}', columns = {_columns_sql(endpoint)}) "
                 f"where {keys}"
             )
             try:
@@ -136,45 +137,61 @@ def fetch_sessions(
     when it takes the item); rows left out for a null key are added to ``dropped`` under ``lock``.
     """
     load_id = dlt.current.load_package_state()["load_id"]
-    steps = (
-        (session, params, i == len(requests) - 1) for session, requests in plan for i, params in enumerate(requests)
-    )
+    steps = _steps(plan)
     connection = duckdb.connect()
     connection.execute("set timezone = 'UTC'")
     connection.execute("set enable_progress_bar = false")
-    pending: deque[tuple[tuple[dict[str, Any], Params, bool], Future[bytes]]] = deque()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"prefetch-{endpoint.name}") as pool:
+    pending: deque[tuple[tuple[dict[str, Any], Params | None, bool], Future[bytes]]] = deque()
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"prefetch-{endpoint.name}")
 
-        def ask_next() -> None:
-            step = next(steps, None)
-            if step is not None:
-                pending.append((step, pool.submit(client.get_raw, endpoint.name, step[1])))
+    def ask_next() -> None:
+        step = next(steps, None)
+        if step is None:
+            return
+        if step[1] is None:  # a session with nothing to ask for (no drivers listed)
+            nothing: Future[bytes] = Future()
+            nothing.set_result(b"[]")
+            pending.append((step, nothing))
+        else:
+            pending.append((step, pool.submit(client.get_raw, endpoint.name, step[1])))
 
-        try:
+    try:
+        ask_next()
+        rows, number = 0, 0
+        while pending:
+            (session, _, last), answer = pending.popleft()
+            body = answer.result()
+            del answer  # the future would hold the body until the next answer
             ask_next()
-            rows, number = 0, 0
-            while pending:
-                (session, _, last), answer = pending.popleft()
-                body = answer.result()
-                ask_next()
-                if body.strip() != b"[]":
-                    number += 1
-                    target = scratch / f"{endpoint.name}-{session['session_key']}-{number}.parquet"
-                    written, left_out = to_parquet(connection, body, endpoint, target, load_id)
-                    del body
-                    if left_out:
-                        with lock:
-                            dropped[endpoint.name] = dropped.get(endpoint.name, 0) + left_out
-                    if written:
-                        rows += written
-                        yield dlt.mark.with_file_import(str(target), "parquet", written)
-                if last:
-                    on_session(session, rows)
-                    rows = 0
-        finally:
-            for _, answer in pending:
-                answer.cancel()
-            connection.close()
+            if body.strip() != b"[]":
+                number += 1
+                target = scratch / f"{endpoint.name}-{session['session_key']}-{number}.parquet"
+                written, left_out = to_parquet(connection, body, endpoint, target, load_id)
+                del body
+                if left_out:
+                    with lock:
+                        dropped[endpoint.name] = dropped.get(endpoint.name, 0) + left_out
+                if written:
+                    rows += written
+                    yield dlt.mark.with_file_import(str(target), "parquet", written)
+            if last:
+                on_session(session, rows)
+                rows = 0
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)  # a failed run does not wait for the request ahead
+        connection.close()
+
+
+def _steps(
+    plan: Iterable[tuple[dict[str, Any], list[Params]]],
+) -> Iterator[tuple[dict[str, Any], Params | None, bool]]:
+    """(session, request, is the session's last) for every request of the plan; (session, None, True) for a
+    session without requests, so it is still reported done."""
+    for session, requests in plan:
+        if not requests:
+            yield session, None, True
+        for number, params in enumerate(requests, start=1):
+            yield session, params, number == len(requests)
 
 
 def session_requests(

@@ -92,8 +92,9 @@ class Query:
         return name in self.filters and bool(self.filters[name].alternatives)
 
     def keys(self, name: str, latest: Mapping[str, int | None] | None = None) -> set[int] | None:
-        """The integer values ``name`` is limited to by its ``=`` filters (``latest`` resolved), or None when
-        some alternative does not pin it to one value (then any value may match)."""
+        """The integer values ``name`` is limited to by its ``=`` filters (``latest`` resolved; a value that is
+        not an integer, or an unknown latest, matches no integer key), or None when some alternative does not
+        pin it to one value (then any value may match)."""
         if not self.has_equality(name):
             return None
         values: set[int] = set()
@@ -104,8 +105,6 @@ class Query:
             value = (latest or {}).get(name) if pinned[0].kind == "latest" else pinned[0].value
             if isinstance(value, int | float) and float(value).is_integer():
                 values.add(int(value))
-            elif value is not None:
-                return None
         return values
 
 

@@ -14,8 +14,9 @@ Telemetry files named for their session (``car_data/<session_key>[_<anything>].j
 and the recorder write them) are read on demand: the first request for a session reads that session's files
 into a table of their own, and the least recently used of those tables is dropped once more than
 ``lazy_sessions`` are held. A season of telemetry (~100M rows) is thus served from a few hundred MB, and the
-server starts in a second. Such a file must hold that session's records only; one that does not is an error
-naming the file.
+server starts in a second. A file is taken for its session when its first records are of it (``2024_all``
+is read at start-up like any other file); one with another session's records further on is an error naming
+the file when that session is read.
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ class SnapshotStore:
         lazy: dict[int, list[tuple[int, Path]]] = {}
         for file_no, path in enumerate(files):
             session = session_of_file(endpoint, path)
-            if session is None:
+            if session is None or not self._starts_with_session(path, session):
                 eager.append((file_no, path))
             else:
                 lazy.setdefault(session, []).append((file_no, path))
@@ -169,6 +170,20 @@ class SnapshotStore:
         sql_types = {"number": "DOUBLE", "datetime": "TIMESTAMPTZ"}
         definitions = "".join(f', "{name}" {sql_types[kind]}' for name, kind in columns.items())
         (cursor or self.con).execute(f'CREATE OR REPLACE TABLE "{table}" (rec VARCHAR, file_no INTEGER{definitions})')
+
+    def _starts_with_session(self, path: Path, session: int) -> bool:
+        """Whether the file's first records are of the session its name gives (a name like ``2024_all`` is
+        not a session key: such a file is read at start-up like any other)."""
+        if snapshot.file_format(path) == "csv":
+            return False
+        try:
+            rows = self.con.execute(
+                f"SELECT DISTINCT json_extract_string(json, '$.session_key') FROM (SELECT json FROM "
+                f"{_reader(path)} LIMIT {_SAMPLE_ROWS})"
+            ).fetchall()
+        except duckdb.Error as error:
+            raise self._file_error(path, error) from None
+        return {row[0] for row in rows} == {str(session)}
 
     def _present_keys(self, files: Sequence[Path]) -> dict[str, str]:
         """The sort keys the endpoint's records carry, judged from the first records of each file."""
@@ -417,4 +432,6 @@ class SnapshotStore:
 
     def close(self) -> None:
         with self._lock:
+            for table in self._lazy_tables:  # not left in a --db cache file
+                self.con.execute(f'DROP TABLE IF EXISTS "{table}"')
             self.con.close()

@@ -83,6 +83,8 @@ def render(warehouse: Path, out: Path, dbt_target: Path | None = None) -> Site:
         written.append(path)
 
     with duckdb.connect(str(warehouse), read_only=True) as connection:
+        # capped like dbt's connection (profiles.yml): counting a season's telemetry views takes gigabytes
+        connection.execute("set memory_limit = ?", [os.environ.get("OPENF1_DUCKDB_MEMORY_LIMIT", "2GB")])
         marts = Marts(connection)
         colours = pages.Colours(marts.team_colours())
         sessions = marts.race_sessions()

@@ -32,7 +32,7 @@ from dlt_pipelines.openf1.client import OpenF1Client
 from dlt_pipelines.openf1.state import LoadLedger
 
 SESSION_FALLBACK_LENGTH = timedelta(hours=3)
-_BOOKKEEPING = threading.Lock()  # telemetry transformers run in dlt's worker threads
+_BOOKKEEPING = threading.Lock()  # telemetry resources run in dlt's worker threads
 
 
 def record_hash(record: dict[str, Any]) -> str:
@@ -150,9 +150,7 @@ def telemetry_resource(
             yield session, telemetry.session_requests(session["session_key"], drivers, start, end, telemetry_window)
 
     def done(session: dict[str, Any], rows: int) -> None:
-        with _BOOKKEEPING:
-            ledger.mark(session, endpoint.name)
-        on_fetched(session, endpoint.name, rows)
+        _mark_fetched(ledger, on_fetched, session, endpoint.name, rows)
 
     def items() -> Iterator[Any]:
         yield from telemetry.fetch_sessions(client, endpoint, plan(), scratch, dropped, _BOOKKEEPING, done)
@@ -183,14 +181,22 @@ def endpoint_transformer(
             path = scratch / f"{endpoint.name}-{session_key}.parquet"
             write_import_file(table, path, dlt.current.load_package_state()["load_id"])
             yield dlt.mark.with_file_import(str(path), "parquet", table.num_rows)
-        done(session, len(records))
-
-    def done(session: dict[str, Any], rows: int) -> None:
-        with _BOOKKEEPING:
-            ledger.mark(session, endpoint.name)
-        on_fetched(session, endpoint.name, rows)
+        _mark_fetched(ledger, on_fetched, session, endpoint.name, len(records))
 
     return fetch
+
+
+def _mark_fetched(
+    ledger: LoadLedger,
+    on_fetched: Callable[[dict[str, Any], str, int], None],
+    session: dict[str, Any],
+    endpoint: str,
+    rows: int,
+) -> None:
+    """A session's endpoint is in the load package: the ledger (saved with the package) and the progress."""
+    with _BOOKKEEPING:
+        ledger.mark(session, endpoint)
+    on_fetched(session, endpoint, rows)
 
 
 @dlt.source(name="openf1", max_table_nesting=0, root_key=False)
@@ -211,7 +217,7 @@ def openf1_source(
 
     ``load_parents=False`` still pipes the sessions into the children but loads neither parent table (the
     pipeline loads parents once per run, then children session by session). ``scratch``: a folder on the
-    pipeline's file system for telemetry's Parquet files, kept until the run ends (default: a temporary one).
+    pipeline's file system for the Parquet files dlt imports, kept until the run ends (default: a temporary one).
     """
     dropped = Counter() if dropped is None else dropped
     scratch = Path(tempfile.mkdtemp(prefix="openf1-telemetry-")) if scratch is None else scratch

@@ -100,6 +100,7 @@ class OpenF1Client:
         self.requests_sent = 0
         self._contacted = False  # a refused connection before any answer means a wrong URL, not a blip
         self.retries = 0
+        self._counting = threading.Lock()  # telemetry fetches from two threads
 
     # -- auth ---------------------------------------------------------------------------------------------
     def _token_url(self) -> str:
@@ -155,7 +156,8 @@ class OpenF1Client:
         last_problem = ""
         for attempt in range(1, self.retry.max_attempts + 1):
             self.rate_limit.wait()
-            self.requests_sent += 1
+            with self._counting:
+                self.requests_sent += 1
             retry_after = None
             try:
                 response = self.session.get(
@@ -193,7 +195,8 @@ class OpenF1Client:
                     detail = _detail(body)
                     raise OpenF1Error(f"{url} answered HTTP {status}: {detail}")
             if attempt < self.retry.max_attempts:
-                self.retries += 1
+                with self._counting:
+                    self.retries += 1
                 time.sleep(self.retry.delay(attempt, retry_after))
         raise OpenF1Error(f"{url} still failing after {self.retry.max_attempts} attempts ({last_problem}); rerun later")
 

@@ -1,4 +1,4 @@
-"""Telemetry (car_data, location): fetched in bulk, turned into Parquet by DuckDB, imported by dlt as files.
+"""Telemetry (car_data, location): fetched in bulk, parsed by DuckDB into Parquet files dlt imports as they are.
 
 OpenF1 aborts queries that run over a few seconds, so from OpenF1 itself telemetry comes per driver in
 ten-minute windows; a local replay server answers a whole session in one request. A body (a JSON array, up to

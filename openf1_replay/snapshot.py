@@ -77,6 +77,14 @@ def endpoints_in(snapshot: Path | str) -> list[str]:
     return [e for e in ENDPOINTS if endpoint_files(root, e)]
 
 
+def session_of_file(endpoint: str, path: Path) -> int | None:
+    """The session a telemetry file is named for (``<endpoint>/<session_key>[_<anything>].<suffix>``), else None."""
+    if endpoint not in TELEMETRY_ENDPOINTS or path.parent.name != endpoint:
+        return None
+    stem = path.name.split(".", 1)[0].split("_", 1)[0]
+    return int(stem) if stem.isdigit() else None
+
+
 def file_format(path: Path) -> str:
     """``jsonl`` (plain or gzip), ``json`` (an array) or ``csv``."""
     suffix = _suffix(path)

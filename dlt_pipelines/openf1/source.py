@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -211,16 +210,16 @@ def openf1_source(
     telemetry_window: timedelta | None = timedelta(minutes=10),
     load_parents: bool = True,
     dropped: Counter[str] | None = None,
-    scratch: Path | None = None,
+    *,
+    scratch: Path,
 ) -> Iterator[DltResource]:
     """OpenF1 for the given meetings and sessions; per-session ``endpoints`` resolve from the sessions rows.
 
     ``load_parents=False`` still pipes the sessions into the children but loads neither parent table (the
     pipeline loads parents once per run, then children session by session). ``scratch``: a folder on the
-    pipeline's file system for the Parquet files dlt imports, kept until the run ends (default: a temporary one).
+    pipeline's file system for the Parquet files dlt imports, kept until the run ends.
     """
     dropped = Counter() if dropped is None else dropped
-    scratch = Path(tempfile.mkdtemp(prefix="openf1-telemetry-")) if scratch is None else scratch
     yield parent_resource("meetings", meetings, dropped, selected=load_parents)
     sessions_resource = parent_resource("sessions", sessions, dropped, selected=load_parents)
     yield sessions_resource

@@ -71,14 +71,6 @@ def _typed_expression(index: int, kind: str) -> str:
     )
 
 
-def session_of_file(endpoint: str, path: Path) -> int | None:
-    """The session a telemetry file is named for (``<endpoint>/<session_key>[_<anything>].<suffix>``), else None."""
-    if endpoint not in snapshot.TELEMETRY_ENDPOINTS or path.parent.name != endpoint:
-        return None
-    stem = path.name.split(".", 1)[0].split("_", 1)[0]
-    return int(stem) if stem.isdigit() else None
-
-
 def _reader(path: Path) -> str:
     """The DuckDB table function reading one snapshot file as JSON objects (one column named ``json``)."""
     quoted = str(path).replace("'", "''")
@@ -142,7 +134,7 @@ class SnapshotStore:
         eager: list[tuple[int, Path]] = []
         lazy: dict[int, list[tuple[int, Path]]] = {}
         for file_no, path in enumerate(files):
-            session = session_of_file(endpoint, path)
+            session = snapshot.session_of_file(endpoint, path)
             if session is None or not self._starts_with_session(path, session):
                 eager.append((file_no, path))
             else:

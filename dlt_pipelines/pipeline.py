@@ -90,11 +90,10 @@ class Progress:
     fetched_sessions: int = 0
     _pending: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
     _session_rows: Counter[int] = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def expect(self, session: dict[str, Any], endpoints: set[str]) -> None:
         self._pending[session["session_key"]] = set(endpoints)
-
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def fetched(self, session: dict[str, Any], endpoint: str, rows: int) -> None:
         """One endpoint of a session fetched (called from dlt's worker threads for telemetry)."""
@@ -144,8 +143,8 @@ def _bigquery_environment() -> None:
 
 
 def _configure_dlt() -> None:
-    # Two extract workers: telemetry's two endpoints fetch and parse side by side (one core each), and no
-    # more than two ~100 MB answers are in memory at once.
+    # Two extract workers: telemetry's two endpoints fetch and parse side by side (one core each), each with
+    # one answer being parsed and one fetched ahead: at most four ~100 MB answers in memory.
     os.environ.setdefault("EXTRACT__WORKERS", "2")
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "WARNING")
 
@@ -176,8 +175,8 @@ def run(args: argparse.Namespace) -> int:
         def wanted(session: dict[str, Any], endpoint: str) -> bool:
             return args.full_refresh or not ledger.is_final(session, endpoint)
 
-        # telemetry's Parquet files, beside the load packages so dlt hard-links them instead of copying
-        scratch = Path(pipeline.working_dir) / "telemetry-files"
+        # the Parquet files dlt imports, beside the load packages so dlt hard-links them instead of copying
+        scratch = Path(pipeline.working_dir) / "import-files"
 
         def load(meeting_rows: list[dict[str, Any]], session_rows: list[dict[str, Any]], parents: bool) -> None:
             shutil.rmtree(scratch, ignore_errors=True)

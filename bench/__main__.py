@@ -42,6 +42,7 @@ TELEMETRY = ("car_data", "location")
 REPO = Path(__file__).resolve().parent.parent
 PY = sys.executable
 DBT = str(Path(PY).with_name("dbt"))
+SNAPSHOT_LAYOUT = 2  # 2: telemetry files in answer order, listed in _index.json
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -131,6 +132,7 @@ class Bench:
         a = self.args
         marker = self.snapshot / "_simulator.json"
         wanted = {"season": 2025, "rounds": a.rounds, "seed": a.seed, "hz": a.hz, "all": a.all_sessions}
+        wanted["layout"] = SNAPSHOT_LAYOUT  # a snapshot written by an older simulator is written again
         stamp = self.snapshot / ".bench.json"
         if marker.is_file() and stamp.is_file() and json.loads(stamp.read_text(encoding="utf-8")) == wanted:
             print(f"  simulate: reusing {self.snapshot}", file=sys.stderr)

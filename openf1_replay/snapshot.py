@@ -10,6 +10,10 @@ each record exactly as api.openf1.org returns it. In ``car_data/`` and ``locatio
 replay server reads it when the session is asked for). ``../shared/openf1-real/*`` are snapshots. Files and folders
 whose names are not endpoints are ignored (e.g. a simulator's ``README.md``); anything starting with ``_`` or
 ``.`` is ignored too (writers use ``.tmp`` names while writing, so a half-written file is never read).
+
+A telemetry folder may hold ``_index.json``: the files its writer wrote in OpenF1's answer order (``OrderedFile``),
+so a request for the whole session can be answered from the file's lines as they are, without parsing them.
+An entry holds only while the file's gzip trailer (CRC-32 and length of its text) still matches it.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ import gzip
 import io
 import json
 import os
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +51,7 @@ ENDPOINTS: tuple[str, ...] = (
 )
 TELEMETRY_ENDPOINTS: tuple[str, ...] = ("car_data", "location")
 SUFFIXES: tuple[str, ...] = (".jsonl.gz", ".jsonl", ".json", ".csv")
+INDEX = "_index.json"
 
 
 class SnapshotError(ValueError):
@@ -141,6 +148,46 @@ def iter_file(path: Path) -> Iterator[dict[str, Any]]:
         raise SnapshotError(f"{path}: not valid JSON ({error}); re-record or regenerate the file") from None
 
 
+@dataclass(frozen=True)
+class OrderedFile:
+    """A gzip JSONL file written in the order OpenF1 answers a query for all of it: sorted by ``order`` (the
+    sort keys, in OpenF1's priority, that every record has a value for; no other sort key has one in every
+    record), ties in line order. Its text is ``records`` lines, each ending in a newline, ``size`` bytes with
+    CRC-32 ``crc32``: the whole-session answer is that text with its newlines turned into commas, in brackets."""
+
+    records: int
+    size: int
+    crc32: int
+    order: tuple[str, ...]
+
+
+def read_index(folder: Path) -> dict[str, OrderedFile]:
+    """The ordered files ``folder/_index.json`` lists, by file name (empty when there is no usable index)."""
+    try:
+        document = json.loads((folder / INDEX).read_text(encoding="utf-8"))
+        return {
+            name: OrderedFile(int(e["records"]), int(e["size"]), int(e["crc32"]), tuple(e["order"]))
+            for name, e in document["files"].items()
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}  # no index, or one we cannot read: every file is answered the ordinary way
+
+
+def matches_index(path: Path, entry: OrderedFile) -> bool:
+    """Whether the single-member gzip file still holds the text its index entry describes (its trailer's
+    CRC-32 and length are the entry's): a rewritten, appended or re-ordered file no longer matches."""
+    if not path.name.endswith(".gz") or entry.records < 1:
+        return False
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(-8, os.SEEK_END)
+            trailer = handle.read(8)
+    except OSError:
+        return False
+    crc, size = int.from_bytes(trailer[:4], "little"), int.from_bytes(trailer[4:], "little")
+    return len(trailer) == 8 and crc == entry.crc32 and size == entry.size % 2**32
+
+
 def iter_records(snapshot: Path | str, endpoint: str) -> Iterator[dict[str, Any]]:
     """Every record of ``endpoint`` in ``snapshot``, file by file."""
     for path in endpoint_files(snapshot, endpoint):
@@ -153,20 +200,39 @@ def validate(snapshot: Path | str, endpoints: Iterable[str] | None = None) -> di
     return {e: sum(1 for _ in iter_records(snapshot, e)) for e in names}
 
 
+@dataclass
+class _OpenFile:
+    temp: Path
+    raw: Any
+    gz: gzip.GzipFile
+    records: int = 0
+    size: int = 0
+    crc32: int = 0
+    order: tuple[str, ...] | None = None  # declared with write_ordered: listed in the folder's _index.json
+
+    def write(self, data: bytes | memoryview) -> None:
+        self.gz.write(data)
+        self.records += bytes(data).count(b"\n") if isinstance(data, memoryview) else data.count(b"\n")
+        self.size += len(data)
+        self.crc32 = zlib.crc32(data, self.crc32)
+
+
 class SnapshotWriter:
     """Writes a snapshot deterministically: gzip JSONL with a zero mtime, keys in the order given.
 
     ``write(endpoint, records)`` appends to ``<endpoint>.jsonl.gz``; ``write(endpoint, records, part="9472")``
     writes ``<endpoint>/9472.jsonl.gz`` (for per-session telemetry). Each file is written under a temporary
-    name and renamed when closed, so readers never see half a file.
+    name and renamed when closed, so readers never see half a file. A part written with ``write_ordered`` is
+    listed in its folder's ``_index.json`` (see ``OrderedFile``) when closed; any other part written is taken
+    off that list.
     """
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
-        self._open: dict[Path, tuple[Path, gzip.GzipFile, Any]] = {}
+        self._open: dict[Path, _OpenFile] = {}
 
-    def _handle(self, endpoint: str, part: str | None) -> Any:
+    def _file(self, endpoint: str, part: str | None) -> _OpenFile:
         if endpoint not in ENDPOINTS:
             raise SnapshotError(f"unknown endpoint {endpoint!r}; known: {', '.join(ENDPOINTS)}")
         final = self.root / endpoint / f"{part}.jsonl.gz" if part else self.root / f"{endpoint}.jsonl.gz"
@@ -175,11 +241,11 @@ class SnapshotWriter:
             temp = final.with_name(f".{final.name}.tmp")
             raw = open(temp, "wb")  # noqa: SIM115 - closed in close()
             gz = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6)
-            self._open[final] = (temp, gz, raw)
-        return self._open[final][1]
+            self._open[final] = _OpenFile(temp, raw, gz)
+        return self._open[final]
 
     def write(self, endpoint: str, records: Iterable[dict[str, Any]], part: str | None = None) -> int:
-        handle = self._handle(endpoint, part)
+        handle = self._file(endpoint, part)
         count = 0
         lines = []
         for record in records:
@@ -192,12 +258,40 @@ class SnapshotWriter:
             handle.write(("\n".join(lines) + "\n").encode("utf-8"))
         return count
 
+    def write_ordered(self, endpoint: str, part: str, lines: bytes | memoryview, order: Sequence[str]) -> None:
+        """Write a whole part at once from JSON lines already in OpenF1's answer order by ``order`` (the caller
+        vouches for it: see ``OrderedFile``), so the replay server may answer it without parsing."""
+        file = self._file(endpoint, part)
+        if file.size:
+            raise SnapshotError(f"{endpoint}/{part}: write_ordered writes a whole part; it was written already")
+        if len(lines) and bytes(lines[-1:]) != b"\n":
+            raise SnapshotError(f"{endpoint}/{part}: ordered lines must each end in a newline")
+        file.write(lines)
+        file.order = tuple(order)
+
     def close(self) -> None:
-        for final, (temp, gz, raw) in self._open.items():
-            gz.close()
-            raw.close()
-            os.replace(temp, final)
+        folders: dict[Path, dict[str, OrderedFile | None]] = {}
+        for final, file in self._open.items():
+            file.gz.close()
+            file.raw.close()
+            os.replace(file.temp, final)
+            entry = OrderedFile(file.records, file.size, file.crc32, file.order) if file.order else None
+            if final.parent != self.root:
+                folders.setdefault(final.parent, {})[final.name] = entry
         self._open.clear()
+        for folder, changes in folders.items():
+            index = read_index(folder)
+            if not index and not any(changes.values()):
+                continue
+            for name, entry in changes.items():
+                if entry is None:
+                    index.pop(name, None)
+                else:
+                    index[name] = entry
+            document = {"files": {name: asdict(index[name]) for name in sorted(index)}}
+            temp = folder / f".{INDEX}.tmp"
+            temp.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+            os.replace(temp, folder / INDEX)
 
     def __enter__(self) -> SnapshotWriter:
         return self

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,15 @@ import numpy as np
 import pytest
 
 from openf1_replay.simulator import SimulatorError, simulate
-from openf1_replay.snapshot import ENDPOINTS, endpoint_files, endpoints_in, iter_file, iter_records
+from openf1_replay.snapshot import (
+    ENDPOINTS,
+    endpoint_files,
+    endpoints_in,
+    iter_file,
+    iter_records,
+    matches_index,
+    read_index,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = Path(os.environ.get("OPENF1_SHARED", ROOT.parent / "shared")) / "openf1-real"
@@ -434,6 +443,24 @@ def test_real_data_quirks(season: Path, truth: dict[str, Any]) -> None:
 
 
 # ---- telemetry ----------------------------------------------------------------------------------------
+
+
+def test_telemetry_files_are_in_answer_order_and_indexed(season: Path) -> None:
+    """Each session's telemetry file is sorted as OpenF1 answers it (time, then car number) and listed in the
+    folder's index with the counts of its text, so the replay server can answer it without sorting."""
+    for endpoint in ("car_data", "location"):
+        index = read_index(season / endpoint)
+        files = endpoint_files(season, endpoint)
+        assert files and sorted(index) == sorted(p.name for p in files)
+        for path in files:
+            entry = index[path.name]
+            assert entry.order == ("date", "meeting_key", "session_key", "driver_number")
+            assert matches_index(path, entry)
+            rows = list(iter_file(path))
+            assert entry.records == len(rows)
+            keys = [(datetime.fromisoformat(r["date"]), r["driver_number"]) for r in rows]
+            assert keys == sorted(keys), path
+            assert len({r["session_key"] for r in rows}) == 1
 
 
 def test_telemetry_rate_and_consistency_with_laps(season: Path, truth: dict[str, Any]) -> None:

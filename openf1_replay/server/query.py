@@ -107,6 +107,15 @@ class Query:
                 values.add(int(value))
         return values
 
+    def sole_key(self, name: str, latest: Mapping[str, int | None] | None = None) -> int | None:
+        """The integer ``name`` is pinned to when ``name=value`` is the query's only filter, else None."""
+        if set(self.filters) != {name} or self.filters[name].bounds or len(self.filters[name].alternatives) != 1:
+            return None
+        if len(self.filters[name].alternatives[0]) != 1:
+            return None
+        keys = self.keys(name, latest)
+        return next(iter(keys)) if keys is not None and len(keys) == 1 else None
+
 
 def parse_number(text: str) -> int | float | None:
     if not _NUMBER.fullmatch(text):

@@ -16,7 +16,9 @@ into a table of their own, and the least recently used of those tables is droppe
 ``lazy_sessions`` are held. A season of telemetry (~100M rows) is thus served from a few hundred MB, and the
 server starts in a second. A file is taken for its session when its first records are of it (``2024_all``
 is read at start-up like any other file); one with another session's records further on is an error naming
-the file when that session is read.
+the file when that session is read. A session whose only file its writer listed as already in answer order
+(``snapshot.OrderedFile``) is not even read into a table for a request of the whole session: ``ordered_file``
+names the file, whose lines are the answer as they are.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import itertools
 import json
 import tempfile
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -53,6 +56,7 @@ STORE_VERSION = "3"  # bump when the table layout changes, so --db caches are re
 LAZY_SESSIONS = 6  # per-session telemetry tables held at once (each ~0.5M rows for a race)
 _SAMPLE_ROWS = 500
 _BATCH_ROWS = 20_000
+_READ_BYTES = 1 << 20  # compressed bytes read at a time from an ordered file (~7 MB of text)
 
 
 def _typed_expression(index: int, kind: str) -> str:
@@ -111,6 +115,9 @@ class SnapshotStore:
         self._lazy_tables: OrderedDict[str, int] = OrderedDict()  # table -> requests using it, oldest first
         self._loading: dict[str, threading.Event] = {}  # tables being read, set when done
         self._samples: dict[Path, tuple[dict[str, Any], ...]] = {}  # first records of each file, read at start
+        # endpoint -> session_key -> its only file, listed in the folder's index as in answer order
+        self.ordered: dict[str, dict[int, tuple[Path, snapshot.OrderedFile]]] = {}
+        self._sessions_read_at_start: dict[str, set[int]] = {}
         self._ensure_manifest()
         for endpoint in self.endpoints:
             self._load(endpoint)
@@ -141,6 +148,7 @@ class SnapshotStore:
                 lazy.setdefault(session, []).append((file_no, path))
         if lazy:
             self.lazy_files[endpoint] = lazy
+            self.ordered[endpoint] = self._ordered_sessions(endpoint, lazy)
         fingerprint = self._fingerprint(files)
         cached = self.con.execute("SELECT files, columns FROM _manifest WHERE endpoint = ?", [endpoint]).fetchone()
         if cached is not None and cached[0] == fingerprint:
@@ -231,6 +239,22 @@ class SnapshotStore:
             return precise
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         return snapshot.SnapshotError(f"{path}: cannot be read ({first_line}); re-record or regenerate the file")
+
+    def _ordered_sessions(
+        self, endpoint: str, lazy: dict[int, list[tuple[int, Path]]]
+    ) -> dict[int, tuple[Path, snapshot.OrderedFile]]:
+        """The sessions held in one file that the folder's index lists as in answer order (and still matches)."""
+        index = snapshot.read_index(self.root / endpoint)
+        ordered = {}
+        for session, files in lazy.items():
+            if len(files) != 1 or files[0][1].name not in index:
+                continue
+            path = files[0][1]
+            entry = index[path.name]
+            known = tuple(name for name in SORT_KEYS if name in entry.order)
+            if entry.order == known and snapshot.matches_index(path, entry):
+                ordered[session] = (path, entry)
+        return ordered
 
     # ------------------------------------------------------------------------------------------ on demand
 
@@ -357,6 +381,45 @@ class SnapshotStore:
 
     def has(self, endpoint: str) -> bool:
         return endpoint in self.typed_columns
+
+    def ordered_file(self, endpoint: str, session: int) -> tuple[Path, snapshot.OrderedFile] | None:
+        """The file whose lines, in order, are the whole answer for ``session`` (see ``snapshot.OrderedFile``),
+        or None: the session is not in one ordered file, the file changed since, or records of the session are
+        also in files read at start-up."""
+        found = self.ordered.get(endpoint, {}).get(session)
+        if found is None or not snapshot.matches_index(*found):
+            return None
+        if session in self._read_at_start(endpoint):
+            return None
+        return found
+
+    def _read_at_start(self, endpoint: str) -> set[int]:
+        """The session keys in the endpoint's table of files read at start-up (it never changes after)."""
+        with self._lock:
+            known = self._sessions_read_at_start.get(endpoint)
+        if known is None:
+            cursor = self._cursor()
+            try:
+                rows = cursor.execute(
+                    f'SELECT DISTINCT "session_key" FROM "{endpoint}" WHERE "session_key" IS NOT NULL'
+                ).fetchall()
+            finally:
+                cursor.close()
+            known = {int(row[0]) for row in rows}
+            with self._lock:
+                self._sessions_read_at_start[endpoint] = known
+        return known
+
+    @staticmethod
+    def read_lines(path: Path) -> Iterator[bytes]:
+        """The text of an ordered (single-member gzip) file, in pieces of whole bytes, as stored."""
+        inflate = zlib.decompressobj(wbits=31)
+        with open(path, "rb") as handle:
+            while block := handle.read(_READ_BYTES):
+                if text := inflate.decompress(block):
+                    yield text
+            if not inflate.eof or inflate.unused_data:
+                raise snapshot.SnapshotError(f"{path}: not a single complete gzip stream; re-record the file")
 
     def select(
         self, endpoint: str, where: str, params: Sequence[object], sessions: Collection[int] | None = None

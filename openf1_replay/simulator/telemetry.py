@@ -217,11 +217,11 @@ class TelemetryBuilder:
         }
 
     # ---- formatting ---------------------------------------------------------------------------------
-    def lines(self, trace: DriveTrace) -> tuple[memoryview, memoryview, int]:
-        """(car_data bytes, location bytes, rows) for one car; empty views if it never ran."""
+    def lines(self, trace: DriveTrace) -> CarLines | None:
+        """One car's car_data and location lines (None if it never ran)."""
         sample = self.samples(trace)
         if sample is None:
-            return memoryview(b""), memoryview(b""), 0
+            return None
         date = iso_column(sample["ms"])
         head = f'", "session_key": {self.session_key}, "meeting_key": {self.meeting_key}, '
         head += f'"driver_number": {trace.number}, '
@@ -237,7 +237,31 @@ class TelemetryBuilder:
         where = pc.binary_join_element_wise(
             '{"date": "', date, head + '"z": ', text("z"), ', "x": ', text("x"), ', "y": ', text("y"), "}\n", ""
         )
-        return _payload(car), _payload(where), len(sample["ms"])
+        return CarLines(sample["ms"], car, where)
+
+
+@dataclass
+class CarLines:
+    """A car's telemetry rows: sample times (ms) and the car_data and location JSON lines, one per sample."""
+
+    ms: np.ndarray
+    car: pa.Array
+    where: pa.Array
+
+
+# The sort keys (query_api/sort.py order) every car_data/location record has, by which OpenF1 orders them
+ANSWER_ORDER = ("date", "meeting_key", "session_key", "driver_number")
+
+
+def in_answer_order(cars: list[CarLines]) -> tuple[memoryview, memoryview, int]:
+    """(car_data bytes, location bytes, rows) of a session's cars (given in car number order) in the order
+    OpenF1 answers them: by time, then car number (a stable sort keeps the cars' order on a tie)."""
+    if not cars:
+        return memoryview(b""), memoryview(b""), 0
+    order = pa.array(np.argsort(np.concatenate([c.ms for c in cars]), kind="stable"))
+    car = pa.concat_arrays([c.car for c in cars]).take(order)
+    where = pa.concat_arrays([c.where for c in cars]).take(order)
+    return _payload(car), _payload(where), len(order)
 
 
 def _payload(strings: pa.Array) -> memoryview:

@@ -28,7 +28,7 @@ from openf1_replay.simulator.race_plan import plan_race
 from openf1_replay.simulator.radio import radio_rows
 from openf1_replay.simulator.results import Classification, classify
 from openf1_replay.simulator.rng import stream
-from openf1_replay.simulator.telemetry import DriveTrace, TelemetryBuilder
+from openf1_replay.simulator.telemetry import ANSWER_ORDER, DriveTrace, TelemetryBuilder, in_answer_order
 from openf1_replay.simulator.timefmt import iso
 from openf1_replay.simulator.timing import build_timing
 from openf1_replay.simulator.track import STOP_NOMINAL_S, V_PIT, Track
@@ -138,13 +138,15 @@ class Weekend:
             anchor_ms,
             self.rng(session, "telemetry"),
         )
+        cars = [c for t in sorted(traces, key=lambda t: t.number) if (c := builder.lines(t)) is not None]
+        car, where, rows = in_answer_order(cars)
+        if not rows:
+            return
         with LineWriter(self.out) as writer:
-            for trace in sorted(traces, key=lambda t: t.number):
-                car, where, rows = builder.lines(trace)
-                writer.write_lines("car_data", car, part=str(session.session_key))
-                writer.write_lines("location", where, part=str(session.session_key))
-                self.ctx.counts["car_data"] += rows
-                self.ctx.counts["location"] += rows
+            writer.write_ordered("car_data", str(session.session_key), car, ANSWER_ORDER)
+            writer.write_ordered("location", str(session.session_key), where, ANSWER_ORDER)
+        self.ctx.counts["car_data"] += rows
+        self.ctx.counts["location"] += rows
 
     # ---- practice and qualifying --------------------------------------------------------------------
     def _session(self, session: Session, outcome: SessionOutcome) -> None:

@@ -29,7 +29,7 @@ class LineWriter(SnapshotWriter):
     def write_lines(self, endpoint: str, payload: bytes | memoryview, part: str | None = None) -> None:
         """Append already formatted JSONL bytes (one record a line, each ending in a newline)."""
         if len(payload):
-            self._handle(endpoint, part).write(payload)
+            self._file(endpoint, part).write(payload)
 
 
 def prepare_output(out: Path, truth: Path) -> None:

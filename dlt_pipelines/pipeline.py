@@ -22,14 +22,14 @@ from typing import Any, NoReturn
 import dlt
 
 from dlt_pipelines import origin, scope
-from dlt_pipelines.openf1 import catalogue, openf1_source
+from dlt_pipelines.openf1 import catalogue, openf1_source, supersede
 from dlt_pipelines.openf1.client import OpenF1Client, OpenF1Error, RateLimiter, RetryPolicy
 from dlt_pipelines.openf1.state import LoadLedger
 from openf1_replay.snapshot import SnapshotError
 
 DATASET = "raw_openf1"
 PIPELINE_NAME = "openf1"
-LOCAL_BATCH_SESSIONS = 25
+LOCAL_BATCH_SESSIONS = 150  # about a season: each dlt run costs a few seconds of its own
 # DuckDB: Parquet files load with one COPY each, far faster than INSERT statements. BigQuery: dlt's own
 # choice (JSONL for records: BigQuery cannot load JSON columns from Parquet; Parquet for Arrow telemetry).
 LOADER_FILE_FORMATS = {"duckdb": "parquet", "bigquery": None}
@@ -220,6 +220,10 @@ def run(args: argparse.Namespace) -> int:
             label = ", ".join(f"{names.get(key, '?')} ({key})" for key, _ in batch)
             progress.say(f"[{number}/{len(batches)}] {label}")
             load([], [session for _, rows in batch for session in rows], parents=False)
+        # every run, telemetry or not: a run that died before this point left older or half-loaded rows behind
+        telemetry = [catalogue.ENDPOINTS[e].table for e in catalogue.TELEMETRY]
+        for table, rows in supersede.drop_superseded(pipeline, telemetry).items():
+            progress.say(f"  {table}: {rows:,} rows of earlier loads of the same sessions deleted")
     _summary(progress, args, client, time.monotonic() - started)
     return 0
 
@@ -263,8 +267,9 @@ def _batches(
 
 def _finish_interrupted_load(pipeline: dlt.Pipeline, progress: Progress) -> None:
     """A run that died after extracting leaves load packages behind: load them now. A package that cannot
-    load (its jobs failed for good) is dropped: the sessions in it were never marked as loaded (the ledger
-    travels in the same package), so this run fetches them again and the merge replaces their rows."""
+        load (its jobs failed for good) is dropped: the sessions in it were never marked as loaded (the ledger
+        travels in the same package), so this run fetches them again and the merge replaces their rows (telemetry:
+    its rows of the dropped package are deleted at the end of the run, see ``supersede``)."""
     if not pipeline.has_pending_data:
         return
     progress.say("Finishing a load an earlier run left unfinished")

@@ -12,7 +12,7 @@ import pytest
 
 from dlt_pipelines.openf1 import catalogue
 from dlt_pipelines.openf1.arrow import as_arrow, write_import_file
-from dlt_pipelines.openf1.telemetry import _steps, as_ndjson, to_parquet
+from dlt_pipelines.openf1.telemetry import _steps, to_parquet
 
 CAR_DATA = catalogue.get("car_data")
 INTERVALS = catalogue.get("intervals")
@@ -34,20 +34,6 @@ def _car(n: int, **extra: object) -> dict[str, object]:
     }
 
 
-@pytest.mark.parametrize("separator", [",", ", ", ",\n"])
-def test_array_bodies_become_one_record_per_line(separator: str) -> None:
-    records = [_car(n) for n in range(3)]
-    body = ("[" + separator.join(json.dumps(r) for r in records) + "]").encode()
-    lines = as_ndjson(body)
-    assert lines is not None
-    assert [json.loads(line) for line in lines.splitlines()] == records
-
-
-def test_bodies_that_are_not_arrays_of_records_are_left_alone() -> None:
-    assert as_ndjson(b"[]") is None
-    assert as_ndjson(b'{"detail": "No results found."}') is None
-
-
 def _parquet_rows(tmp_path: Path, body: bytes, endpoint: catalogue.Endpoint) -> tuple[list[dict], int, int]:
     target = tmp_path / "out.parquet"
     with duckdb.connect() as connection:
@@ -65,20 +51,21 @@ def test_telemetry_body_to_parquet_keeps_every_row_and_types(tmp_path: Path) -> 
     assert {r["_dlt_load_id"] for r in rows} == {"1234.5"}
 
 
-def test_a_string_holding_the_record_separator_falls_back_to_the_array_reader(tmp_path: Path) -> None:
-    """Splitting at "},{" inside a string makes lines that are not JSON: the whole array is read instead."""
+@pytest.mark.parametrize("separator", [",", ", ", ",\n"])
+def test_separators_and_strings_that_look_like_them(tmp_path: Path, separator: str) -> None:
     records = [_car(0), _car(1, note='x"},{"y'), _car(2, note="a},{b")]
-    body = ("[" + ",".join(json.dumps(r, separators=(",", ":")) for r in records) + "]").encode()
+    body = ("[" + separator.join(json.dumps(r, separators=(",", ":")) for r in records) + "]").encode()
     rows, written, _ = _parquet_rows(tmp_path, body, CAR_DATA)
     assert written == 3
     assert [r["rpm"] for r in rows] == [10000, 10001, 10002]
 
 
 def test_rows_without_a_key_are_left_out_and_counted(tmp_path: Path) -> None:
-    records = [_car(0), _car(1, driver_number=None), _car(2)]
+    records = [_car(0), _car(1, driver_number=None), _car(2), _car(3, date=None), _car(4)]
     rows, written, left_out = _parquet_rows(tmp_path, json.dumps(records).encode(), CAR_DATA)
-    assert (written, left_out) == (2, 1)
-    assert [r["rpm"] for r in rows] == [10000, 10002]
+    assert (written, left_out) == (3, 2)
+    assert [r["rpm"] for r in rows] == [10000, 10002, 10004]
+    assert not pq.read_schema(tmp_path / "out.parquet").field("driver_number").nullable
 
 
 def _interval(**changes: object) -> dict[str, object]:

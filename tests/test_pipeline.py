@@ -281,6 +281,53 @@ def test_telemetry_in_time_windows_loads_the_same_rows(simulated: tuple[Path, Pa
     assert tiled["car_data"] == whole["car_data"] and tiled["location"] == whole["location"]
 
 
+def test_reloaded_telemetry_keeps_each_sessions_latest_complete_load(
+    simulated: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Telemetry is appended, then older loads of the same sessions are deleted; rows of a load that never
+    completed (a package that failed part-way) go too, even though their load id is newer."""
+    snapshot, loaded = simulated
+    warehouse = tmp_path / "copy.duckdb"
+    warehouse.write_bytes(loaded.read_bytes())
+    with duckdb.connect(str(warehouse)) as connection:
+        before = dict(
+            connection.sql("select session_key, _dlt_load_id from raw_openf1.car_data group by all").fetchall()
+        )
+        reloaded, kept = sorted(before)[:2]
+        connection.execute(  # half a package that never completed: in the table, not in _dlt_loads
+            "insert into raw_openf1.location select * replace ('9999999999.5' as _dlt_load_id) "
+            f"from raw_openf1.location where session_key = {kept} limit 100"
+        )
+    result = run_module(
+        PIPELINE,
+        "--source",
+        str(snapshot),
+        "--warehouse",
+        str(warehouse),
+        "--endpoints",
+        "car_data,location",
+        "--session",
+        str(reloaded),
+        "--full-refresh",
+    )
+    assert result.returncode == 0, result.stderr
+    counts = table_counts(warehouse)
+    for endpoint in ("car_data", "location"):
+        assert counts[endpoint] == expected_rows(snapshot, endpoint), endpoint
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        for table in ("car_data", "location"):
+            after = dict(
+                connection.sql(f"select session_key, _dlt_load_id from raw_openf1.{table} group by all").fetchall()
+            )
+            assert len(after) == len(before)  # one load per session
+            assert after[kept] == before[kept]
+            assert after[reloaded] != before[reloaded]
+            assert after[reloaded] in {
+                r[0] for r in connection.sql("select load_id from raw_openf1._dlt_loads").fetchall()
+            }
+    assert "rows of earlier loads of the same sessions deleted" in result.stderr
+
+
 def test_real_telemetry_loads_through_the_arrow_path(tmp_path: Path) -> None:
     """The real 2024 Canada location snapshot (519k rows), with that season's meetings, sessions and drivers."""
     season, location = real_snapshot("2024-season"), real_snapshot("2024-canada-location")

@@ -27,6 +27,7 @@ Params = dict[str, Any] | list[tuple[str, str, Any]] | None
 
 DEFAULT_BASE_URL = "https://api.openf1.org/v1"
 TOKEN_LIFETIME_S = 3600
+_READ_BYTES = 1 << 20
 
 
 class OpenF1Error(RuntimeError):
@@ -161,9 +162,13 @@ class OpenF1Client:
             retry_after = None
             try:
                 response = self.session.get(
-                    url, headers=self._auth_headers(), timeout=(self.retry.connect_timeout_s, self.retry.timeout_s)
+                    url,
+                    headers=self._auth_headers(),
+                    timeout=(self.retry.connect_timeout_s, self.retry.timeout_s),
+                    stream=True,
                 )
-                body = response.content
+                # read in 1 MB pieces, not requests' 10 kB ones: a telemetry body is ~80 MB
+                body = b"".join(response.iter_content(chunk_size=_READ_BYTES))
             except requests.exceptions.ConnectionError as error:
                 last_problem = f"connection failed ({_reason(error)})"
                 if _is_unreachable(error) or not self._contacted:

@@ -2,10 +2,12 @@
 
 Meetings and sessions merge on their keys. Each per-session table merges on ``session_key`` (dlt's
 delete-insert with a merge key): loading a session again replaces that session's rows, so there are no
-duplicates and rows OpenF1 has since withdrawn go. Within a session, rows are deduplicated on the endpoint's
-natural key here (last wins, as OpenF1 serves the latest version of a document last). The natural key is not
-given to dlt as a primary key: dlt would then match deleted rows on (natural key OR session), which DuckDB
-cannot hash-join, and reloading one race took minutes instead of a second.
+duplicates and rows OpenF1 has since withdrawn go. Telemetry tables are appended to instead, and the pipeline
+then deletes each session's rows of older loads (``supersede``): the same outcome without dlt's staging copy.
+Within a session, rows are deduplicated on the endpoint's natural key here (last wins, as OpenF1 serves the
+latest version of a document last). The natural key is not given to dlt as a primary key: dlt would then
+match deleted rows on (natural key OR session), which DuckDB cannot hash-join, and reloading one race took
+minutes instead of a second.
 Telemetry (car_data, location) travels as Parquet files written by DuckDB and imported by dlt as they are
 (``telemetry``); other endpoints' records do too when they fit the catalogue (``arrow``), and go through dlt's
 normaliser when they do not (a new field, a changed type). Every row carries its load's ``_dlt_load_id``.
@@ -49,7 +51,9 @@ def _resource_hints(endpoint: catalogue.Endpoint) -> dict[str, Any]:
     if endpoint.per_session and not endpoint.telemetry:
         columns["_dlt_id"] = {"data_type": "text", "nullable": False, "unique": True}
     hints: dict[str, Any] = {"name": endpoint.table, "write_disposition": "merge", "columns": columns}
-    if endpoint.per_session:
+    if endpoint.telemetry:  # appended; the pipeline drops rows superseded by a newer load (``supersede``)
+        hints["write_disposition"] = "append"
+    elif endpoint.per_session:
         hints["merge_key"] = "session_key"
     else:
         hints["primary_key"] = list(endpoint.primary_key)

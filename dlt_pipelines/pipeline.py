@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import dlt
+from dlt.pipeline.exceptions import PipelineStepFailed
 
 from dlt_pipelines import origin, scope
 from dlt_pipelines.openf1 import catalogue, openf1_source, supersede
@@ -307,12 +308,32 @@ def _summary(progress: Progress, args: argparse.Namespace, client: OpenF1Client,
         print("  nothing new to load")
 
 
+_EXPECTED = (scope.ScopeError, origin.OriginError, OpenF1Error, SnapshotError, ValueError)
+_OURS = (scope.ScopeError, origin.OriginError, OpenF1Error, SnapshotError)
+
+
+def _expected_cause(error: BaseException) -> BaseException | None:
+    """The error of ours a dlt step failure wraps (a request that kept failing inside a resource), if any."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, _OURS):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return run(args)
-    except (scope.ScopeError, origin.OriginError, OpenF1Error, SnapshotError, ValueError) as error:
+    except _EXPECTED as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except PipelineStepFailed as failed:
+        cause = _expected_cause(failed)
+        if cause is None:
+            raise
+        print(f"error: {cause}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("error: interrupted; rerun the same command to resume (nothing loaded is lost)", file=sys.stderr)

@@ -6,8 +6,11 @@ it would to api.openf1.org. Each faulty load must end with exactly the rows of a
 
 from __future__ import annotations
 
+import gzip
+import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -133,3 +136,49 @@ def test_credentials_get_a_bearer_token_past_session_in_progress(
         )
     assert result.returncode == 0, result.stderr
     assert table_counts(warehouse) == clean_counts
+
+
+@pytest.fixture(scope="module")
+def simulated_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two simulated rounds with race telemetry (0.5 Hz), for the telemetry path (shared fetch + parse workers)."""
+    snapshot = tmp_path_factory.mktemp("simulated") / "snapshot"
+    made = run_module(
+        "openf1_replay.simulator",
+        *("--season", "2024", "--rounds", "2", "--seed", "5", "--telemetry", "races", "--telemetry-hz", "0.5"),
+        *("--out", str(snapshot)),
+    )
+    assert made.returncode == 0, made.stderr
+    return snapshot
+
+
+def test_faulty_telemetry_answers_are_survived_with_nothing_lost(simulated_snapshot: Path, tmp_path: Path) -> None:
+    clean, faulty = tmp_path / "clean.duckdb", tmp_path / "faulty.duckdb"
+    result = run_module(PIPELINE, "--source", str(simulated_snapshot), "--warehouse", str(clean), "--telemetry")
+    assert result.returncode == 0, result.stderr
+    with replay_server(simulated_snapshot, "--rate-limit", "0", "--faults", "error_rate=0.2,truncate_rate=0.2") as url:
+        result = run_module(PIPELINE, "--source", url, "--warehouse", str(faulty), "--telemetry")
+    assert result.returncode == 0, result.stderr
+    assert " 0 retried" not in result.stdout, "the faults should have forced retries"
+    counts = table_counts(faulty)
+    assert counts == table_counts(clean)
+    assert counts["car_data"] > 0 and counts["location"] > 0
+
+
+def test_a_telemetry_answer_that_keeps_failing_stops_the_load(simulated_snapshot: Path, tmp_path: Path) -> None:
+    """One session's location file is corrupt past its first records: the server answers 500 for it every
+    time, so the load stops after its retries with a one-line error, other requests cancelled, nothing hung."""
+    broken = tmp_path / "snapshot"
+    shutil.copytree(simulated_snapshot, broken)
+    files = sorted((broken / "location").glob("*.jsonl.gz"))
+    lines = gzip.decompress(files[0].read_bytes()).splitlines(keepends=True)
+    files[0].write_bytes(gzip.compress(b"".join(lines[:600]) + b"{not json\n" + b"".join(lines[600:])))
+    started = time.monotonic()
+    result = run_module(
+        PIPELINE,
+        *("--source", str(broken), "--warehouse", str(tmp_path / "w.duckdb"), "--telemetry"),
+        *("--endpoints", "car_data,location", "--quiet"),
+    )
+    assert result.returncode != 0
+    assert "still failing after" in result.stderr and "HTTP 500" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert time.monotonic() - started < 120

@@ -137,9 +137,10 @@ def telemetry_resource(
     telemetry_window: timedelta | None,
     dropped: Counter[str],
     scratch: Path,
+    workers: telemetry.SharedWorkers,
 ) -> DltResource:
-    """car_data or location for every wanted session, fetched one request ahead (``telemetry``); run in
-    dlt's thread pool, so the two endpoints fetch and parse side by side too."""
+    """car_data or location for every wanted session, fetched and parsed by ``workers`` (shared by both
+    endpoints, see ``telemetry.fetch_sessions``); run in dlt's thread pool beside the other endpoint."""
 
     def plan() -> Iterator[tuple[dict[str, Any], list[telemetry.Params]]]:
         for session in sessions:
@@ -156,7 +157,7 @@ def telemetry_resource(
         _mark_fetched(ledger, on_fetched, session, endpoint.name, rows)
 
     def items() -> Iterator[Any]:
-        yield from telemetry.fetch_sessions(client, endpoint, plan(), scratch, dropped, _BOOKKEEPING, done)
+        yield from telemetry.fetch_sessions(client, endpoint, plan(), scratch, dropped, _BOOKKEEPING, done, workers)
 
     return dlt.resource(items, parallelized=True, **_resource_hints(endpoint))
 
@@ -227,13 +228,14 @@ def openf1_source(
     yield parent_resource("meetings", meetings, dropped, selected=load_parents)
     sessions_resource = parent_resource("sessions", sessions, dropped, selected=load_parents)
     yield sessions_resource
+    workers = telemetry.SharedWorkers(users=sum(catalogue.get(name).telemetry for name in endpoints))
     for name in endpoints:
         endpoint = catalogue.get(name)
         if not endpoint.per_session:
             continue
         if endpoint.telemetry:
             yield telemetry_resource(
-                client, endpoint, sessions, ledger, wanted, on_fetched, telemetry_window, dropped, scratch
+                client, endpoint, sessions, ledger, wanted, on_fetched, telemetry_window, dropped, scratch, workers
             )
             continue
         body = endpoint_transformer(client, endpoint, ledger, wanted, on_fetched, dropped, scratch)

@@ -10,6 +10,8 @@ package as it is, to be loaded by the destination's own bulk loader.
 from __future__ import annotations
 
 import functools
+import itertools
+import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -27,6 +29,8 @@ from dlt_pipelines.openf1.arrow import with_key_nullability
 from dlt_pipelines.openf1.catalogue import Endpoint
 from dlt_pipelines.openf1.client import OpenF1Client
 
+WORKERS = 3  # fetch + parse threads shared by car_data and location (one may wait on the server)
+AHEAD = 6  # requests of one endpoint queued or in flight (most sessions have no telemetry: quick 404s)
 _DUCKDB_TYPES = {"bigint": "BIGINT", "double": "DOUBLE", "text": "VARCHAR", "timestamp": "TIMESTAMPTZ"}
 
 
@@ -95,6 +99,25 @@ def _requests(
 Params = list[tuple[str, str, object]]
 
 
+class SharedWorkers:
+    """The threads the telemetry resources of one dlt run share (fetch + parse of one answer per task): when
+    one endpoint is done early, the other's answers take every worker, so both cores stay busy to the end.
+    Shut down when the last of its ``users`` is done with it."""
+
+    def __init__(self, users: int, size: int | None = None) -> None:
+        workers = size or int(os.environ.get("OPENF1_TELEMETRY_WORKERS", WORKERS))
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="telemetry")
+        self._users = users
+        self._lock = threading.Lock()
+
+    def release(self) -> None:
+        with self._lock:
+            self._users -= 1
+            last = self._users == 0
+        if last:
+            self.pool.shutdown(wait=False, cancel_futures=True)  # a failed run does not wait for queued requests
+
+
 def fetch_sessions(
     client: OpenF1Client,
     endpoint: Endpoint,
@@ -103,59 +126,71 @@ def fetch_sessions(
     dropped: dict[str, int],
     lock: threading.Lock,
     on_session: Callable[[dict[str, Any], int], None],
+    workers: SharedWorkers,
+    ahead: int = AHEAD,
 ) -> Iterator[object]:
     """dlt file-import items for every request of ``plan`` ((session, its requests), in order), calling
     ``on_session(session, rows)`` once a session's answers are all in.
 
-    One request is always in flight ahead of the one being parsed (a thread of its own), so the server
-    prepares the next answer while this one is parsed: the two ends work side by side instead of in turn.
-    The Parquet files go to ``scratch``, which must outlive the dlt run (dlt links them into the load package
-    when it takes the item); rows left out for a null key are added to ``dropped`` under ``lock``.
+    Each request is fetched and parsed by ``workers`` with up to ``ahead`` of this endpoint's requests in
+    flight, so the server prepares answers while others are parsed. The Parquet files go to ``scratch``, which
+    must outlive the dlt run (dlt links them into the load package when it takes the item); rows left out for a
+    null key are added to ``dropped`` under ``lock``.
     """
     load_id = dlt.current.load_package_state()["load_id"]
     steps = _steps(plan)
-    connection = duckdb.connect()
-    connection.execute("set timezone = 'UTC'")
-    connection.execute("set enable_progress_bar = false")
-    pending: deque[tuple[tuple[dict[str, Any], Params | None, bool], Future[bytes]]] = deque()
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"prefetch-{endpoint.name}")
+    numbers = itertools.count(1)
+    pending: deque[tuple[dict[str, Any], bool, Future[tuple[Path, int, int]]]] = deque()
 
-    def ask_next() -> None:
+    def submit_next() -> bool:
         step = next(steps, None)
         if step is None:
-            return
-        if step[1] is None:  # a session with nothing to ask for (no drivers listed)
-            nothing: Future[bytes] = Future()
-            nothing.set_result(b"[]")
-            pending.append((step, nothing))
+            return False
+        session, params, last = step
+        if params is None:  # a session with nothing to ask for (no drivers listed)
+            done: Future[tuple[Path, int, int]] = Future()
+            done.set_result((scratch, 0, 0))
         else:
-            pending.append((step, pool.submit(client.get_raw, endpoint.name, step[1])))
+            target = scratch / f"{endpoint.name}-{session['session_key']}-{next(numbers)}.parquet"
+            done = workers.pool.submit(_fetch_to_parquet, client, endpoint, params, target, load_id)
+        pending.append((session, last, done))
+        return True
 
     try:
-        ask_next()
-        rows, number = 0, 0
+        while len(pending) < ahead and submit_next():
+            pass
+        rows = 0
         while pending:
-            (session, _, last), answer = pending.popleft()
-            body = answer.result()
-            del answer  # the future would hold the body until the next answer
-            ask_next()
-            if body.strip() != b"[]":
-                number += 1
-                target = scratch / f"{endpoint.name}-{session['session_key']}-{number}.parquet"
-                written, left_out = to_parquet(connection, body, endpoint, target, load_id)
-                del body
-                if left_out:
-                    with lock:
-                        dropped[endpoint.name] = dropped.get(endpoint.name, 0) + left_out
-                if written:
-                    rows += written
-                    yield dlt.mark.with_file_import(str(target), "parquet", written)
+            session, last, done = pending.popleft()
+            target, written, left_out = done.result()
+            submit_next()
+            if left_out:
+                with lock:
+                    dropped[endpoint.name] = dropped.get(endpoint.name, 0) + left_out
+            if written:
+                rows += written
+                yield dlt.mark.with_file_import(str(target), "parquet", written)
             if last:
                 on_session(session, rows)
                 rows = 0
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)  # a failed run does not wait for the request ahead
-        connection.close()
+        for *_, done in pending:
+            done.cancel()
+        workers.release()
+
+
+def _fetch_to_parquet(
+    client: OpenF1Client, endpoint: Endpoint, params: Params, target: Path, load_id: str
+) -> tuple[Path, int, int]:
+    """One request's answer as a Parquet file at ``target``: (target, rows written, rows left out)."""
+    body = client.get_raw(endpoint.name, params)
+    if body.strip() == b"[]":
+        return target, 0, 0
+    with duckdb.connect() as connection:
+        connection.execute("set timezone = 'UTC'")
+        connection.execute("set enable_progress_bar = false")
+        written, left_out = to_parquet(connection, body, endpoint, target, load_id)
+    return target, written, left_out
 
 
 def _steps(

@@ -378,6 +378,10 @@ def run(args: argparse.Namespace) -> None:
 
         with step("[1/5] load the snapshot into BigQuery with dlt") as note:
             note["note"] = load(snapshot, "bigquery", env, work.logs / "load-bigquery.log", args.telemetry, [])
+            if args.telemetry:  # telemetry is appended: a reload must delete the older rows (row counts, step 5)
+                again = ["--endpoints", "car_data,location", "--session", "latest", "--full-refresh"]
+                load(snapshot, "bigquery", env, work.logs / "reload-telemetry-bigquery.log", True, again)
+                note["note"] += " Then the latest session's telemetry again (older rows deleted)."
 
         build = ["build", "--target", "bigquery"]
         with step("[2/5] dbt build --target bigquery (first run: creates every table)") as note:

@@ -221,10 +221,18 @@ def test_split_meetings_holds_out_the_latest_weekends(races: int, fraction: floa
     assert train + test == [100 + i for i in range(races)]
 
 
+INCREMENTAL = {
+    "staging.stg_openf1__car_data": "session_key, driver_number, recorded_at",
+    "staging.stg_openf1__locations": "session_key, driver_number, recorded_at",
+    "marts.fct_laps": "session_key, driver_number, lap_number",
+    "features.lap_telemetry_features": "session_key, driver_number, lap_number",
+}
+
+
 @pytest.mark.slow
 def test_incremental_build_of_a_new_round_matches_the_full_build(season: dict) -> None:
-    """fct_laps and lap_telemetry_features are incremental: a warehouse built before the last round arrived,
-    built again after it, holds exactly what a build from scratch holds."""
+    """The telemetry staging tables, fct_laps and lap_telemetry_features are incremental: a warehouse built
+    before the last round arrived, built again after it, holds exactly what a build from scratch holds."""
     warehouse = season["root"] / "incremental.duckdb"
     shutil.copy(season["warehouse"], warehouse)
     with duckdb.connect(str(warehouse)) as con:
@@ -232,25 +240,36 @@ def test_incremental_build_of_a_new_round_matches_the_full_build(season: dict) -
             "select session_key from raw_openf1.sessions "
             "where meeting_key = (select max(meeting_key) from raw_openf1.meetings)"
         )
-        for table in ("marts.fct_laps", "features.lap_telemetry_features"):
+        for table in INCREMENTAL:
             con.execute(f"delete from {table} where session_key in ({new_round})")
     dbt_vars = json.dumps({"fuel_effect_s_per_lap": season["fuel_effect"]})
-    _dbt(
-        warehouse,
-        season["root"] / "target-incremental",
-        "run",
-        "--quiet",
-        "--select",
-        "fct_laps",
-        "lap_telemetry_features",
-        "--vars",
-        dbt_vars,
-    )
-    for table, keys in (
-        ("marts.fct_laps", "session_key, driver_number, lap_number"),
-        ("features.lap_telemetry_features", "session_key, driver_number, lap_number"),
-    ):
+    models = [table.split(".")[1] for table in INCREMENTAL]
+    _dbt(warehouse, season["root"] / "target-incremental", "run", "--quiet", "--select", *models, "--vars", dbt_vars)
+    for table, keys in INCREMENTAL.items():
         full = _read(season["warehouse"], f"select * from {table} order by {keys}")
         rebuilt = _read(warehouse, f"select * from {table} order by {keys}")
         assert len(full) > 1000
         pd.testing.assert_frame_equal(full, rebuilt, rtol=1e-9)
+
+
+@pytest.mark.slow
+def test_a_reloaded_session_replaces_its_telemetry_in_staging(season: dict) -> None:
+    """A session whose raw telemetry is of a newer load than the staging table holds is read again and its rows
+    replaced; every other session is left as it was (an incremental build reads only what changed)."""
+    warehouse = season["root"] / "reloaded.duckdb"
+    shutil.copy(season["warehouse"], warehouse)
+    key = "session_key, driver_number, recorded_at"
+    with duckdb.connect(str(warehouse)) as con:
+        (session,) = con.execute("select min(session_key) from raw_openf1.car_data").fetchone()
+        con.execute(  # the session loaded again, OpenF1 having revised its speeds meanwhile
+            "update raw_openf1.car_data set _dlt_load_id = '9999999999.5', speed = speed + 1 where session_key = ?",
+            [session],
+        )
+    before = _read(warehouse, f"select * from staging.stg_openf1__car_data order by {key}")
+    _dbt(warehouse, season["root"] / "target-reloaded", "run", "--quiet", "--select", "stg_openf1__car_data")
+    after = _read(warehouse, f"select * from staging.stg_openf1__car_data order by {key}")
+    assert len(after) == len(before)
+    reloaded, others = after["session_key"] == session, before["session_key"] != session
+    assert set(after.loc[reloaded, "_dlt_load_id"]) == {"9999999999.5"}
+    assert (after.loc[reloaded, "speed_kph"].to_numpy() == before.loc[~others, "speed_kph"].to_numpy() + 1).all()
+    pd.testing.assert_frame_equal(after[~reloaded].reset_index(drop=True), before[others].reset_index(drop=True))

@@ -1,6 +1,17 @@
 {#- Renamed and cast before the dedupe, so a filter on session_key reaches the raw table's scan
     (DuckDB pushes it through the window on its partition key): what keeps an incremental build of
-    lap_telemetry_features from reading a season of telemetry. -#}
+    lap_telemetry_features from reading a season of telemetry.
+    A table, built incrementally (millions of rows: a view would run the dedupe again for every model and
+    test reading it): a build reads only the sessions loaded since (macro sessions_to_build) and replaces
+    those sessions' rows (BigQuery: merges them on the grain). -#}
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='append_new_columns',
+        **replace_sessions_config(grain=['session_key', 'driver_number', 'recorded_at'])
+    )
+}}
+{%- set only_sessions_to_build = sessions_to_build('openf1', 'location') %}
 with
 
 source as (
@@ -14,6 +25,7 @@ source as (
         'y': 'int',
         'z': 'int',
     }) }}
+    {{ only_sessions_to_build }}
 
 ),
 
@@ -53,7 +65,8 @@ deduplicated as (
         driver_number,
         x_position,
         y_position,
-        z_position
+        z_position,
+        _dlt_load_id
     from ranked
     where load_rank = 1
 

@@ -23,7 +23,7 @@ import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from dlt_pipelines import origin, scope
-from dlt_pipelines.openf1 import catalogue, openf1_source, supersede
+from dlt_pipelines.openf1 import catalogue, openf1_source, supersede, telemetry
 from dlt_pipelines.openf1.client import OpenF1Client, OpenF1Error, RateLimiter, RetryPolicy
 from dlt_pipelines.openf1.state import LoadLedger
 from openf1_replay.snapshot import SnapshotError
@@ -144,14 +144,15 @@ def _bigquery_environment() -> None:
 
 
 def _configure_dlt() -> None:
-    # Two extract workers: telemetry's two endpoints fetch and parse side by side (one core each), each with
-    # one answer being parsed and one fetched ahead: at most four ~100 MB answers in memory.
+    # Two extract workers: telemetry's two resources run side by side, their answers fetched and parsed by the
+    # telemetry workers they share (telemetry.SharedWorkers, 3 by default: at most three ~100 MB answers in memory).
     os.environ.setdefault("EXTRACT__WORKERS", "2")
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "WARNING")
 
 
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
+    telemetry.worker_count()  # a bad OPENF1_TELEMETRY_WORKERS is an error before anything is fetched
     _configure_dlt()
     selected = scope.parse_scope(args.season, args.meeting, args.session, args.endpoints, args.telemetry)
     progress = Progress(quiet=args.quiet)
@@ -222,8 +223,8 @@ def run(args: argparse.Namespace) -> int:
             progress.say(f"[{number}/{len(batches)}] {label}")
             load([], [session for _, rows in batch for session in rows], parents=False)
         # every run, telemetry or not: a run that died before this point left older or half-loaded rows behind
-        telemetry = [catalogue.ENDPOINTS[e].table for e in catalogue.TELEMETRY]
-        for table, rows in supersede.drop_superseded(pipeline, telemetry).items():
+        telemetry_tables = [catalogue.ENDPOINTS[e].table for e in catalogue.TELEMETRY]
+        for table, rows in supersede.drop_superseded(pipeline, telemetry_tables).items():
             progress.say(f"  {table}: {rows:,} rows of earlier loads of the same sessions deleted")
     _summary(progress, args, client, time.monotonic() - started)
     return 0

@@ -12,7 +12,7 @@ import pytest
 
 from dlt_pipelines.openf1 import catalogue
 from dlt_pipelines.openf1.arrow import as_arrow, write_import_file
-from dlt_pipelines.openf1.telemetry import _steps, to_parquet
+from dlt_pipelines.openf1.telemetry import WORKERS, _steps, to_parquet, worker_count
 
 CAR_DATA = catalogue.get("car_data")
 INTERVALS = catalogue.get("intervals")
@@ -130,3 +130,13 @@ def test_a_session_without_requests_is_still_reported_done() -> None:
         (2, False, False),
         (2, False, True),
     ]
+
+
+@pytest.mark.parametrize(("setting", "expected"), [("", WORKERS), ("4", 4), ("0", None), ("two", None), ("-1", None)])
+def test_telemetry_worker_count_setting(monkeypatch: pytest.MonkeyPatch, setting: str, expected: int | None) -> None:
+    monkeypatch.setenv("OPENF1_TELEMETRY_WORKERS", setting)
+    if expected is None:
+        with pytest.raises(ValueError, match="OPENF1_TELEMETRY_WORKERS"):
+            worker_count()
+    else:
+        assert worker_count() == expected

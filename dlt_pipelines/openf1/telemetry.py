@@ -99,14 +99,23 @@ def _requests(
 Params = list[tuple[str, str, object]]
 
 
+def worker_count() -> int:
+    """The telemetry workers: ``OPENF1_TELEMETRY_WORKERS`` when set (a whole number, 1 or more), else WORKERS."""
+    text = os.environ.get("OPENF1_TELEMETRY_WORKERS", "").strip() or str(WORKERS)
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(
+            f"OPENF1_TELEMETRY_WORKERS={text!r}: set a whole number of threads, 1 or more (default {WORKERS})"
+        )
+    return int(text)
+
+
 class SharedWorkers:
     """The threads the telemetry resources of one dlt run share (fetch + parse of one answer per task): when
     one endpoint is done early, the other's answers take every worker, so both cores stay busy to the end.
     Shut down when the last of its ``users`` is done with it."""
 
     def __init__(self, users: int, size: int | None = None) -> None:
-        workers = size or int(os.environ.get("OPENF1_TELEMETRY_WORKERS", WORKERS))
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="telemetry")
+        self.pool = ThreadPoolExecutor(max_workers=size or worker_count(), thread_name_prefix="telemetry")
         self._users = users
         self._lock = threading.Lock()
 

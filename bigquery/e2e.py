@@ -194,8 +194,13 @@ def relations(manifest: dict[str, Any]) -> dict[str, str]:
 
 
 def raw_tables(manifest: dict[str, Any]) -> dict[str, str]:
-    """source unique_id -> identifier of every raw table the project reads."""
-    return {uid: source["identifier"] for uid, source in manifest["sources"].items()}
+    """source unique_id -> identifier of every raw table the project reads (not dlt's own bookkeeping, such as
+    _dlt_loads: one row per load, and the two warehouses are loaded a different number of times)."""
+    return {
+        uid: source["identifier"]
+        for uid, source in manifest["sources"].items()
+        if not source["identifier"].startswith("_dlt")
+    }
 
 
 def incremental_models(manifest: dict[str, Any]) -> list[str]:

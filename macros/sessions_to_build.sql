@@ -1,32 +1,70 @@
 {#-
-    The filter of an incremental telemetry staging model's import CTE: `where session_key in (...)` naming the
-    sessions whose raw rows are of a newer load than the rows the model holds for them, or that it does not
-    hold at all (a new round, a reloaded session). Looked up before the query runs, as a literal list, so the
-    warehouse filters the raw table at its scan. Empty on a full build, and when the raw table does not exist
-    (source_or_empty then gives zero rows anyway).
+    Incremental telemetry staging, session by session. A session is built from its newest complete load: the
+    newest `_dlt_load_id` among its raw rows that `_dlt_loads` records as finished (status 0). Raw may hold
+    older loads of it for a while (the loader deletes them after its run) and rows of a load still running or
+    abandoned; neither is ever read. A build reads the sessions whose newest complete load the table does not
+    hold (new, reloaded, or back to an older load: `sessions_to_build`) and appends them, after a pre-hook has
+    deleted the table's rows of sessions whose load changed or is gone (`delete_replaced_sessions`). Both lists
+    are looked up before anything runs (the model is compiled before its pre-hook deletes) and written as
+    literals, so the warehouse filters the raw table at its scan. Append only, on either warehouse.
 -#}
-{% macro sessions_to_build(source_name, table_name) -%}
-    {%- set raw = source(source_name, table_name) -%}
-    {#- in a unit test, source() is the fixture CTE (no schema) and there is no table to compare with -#}
-    {%- if not execute or raw.schema is none or this is none or not is_incremental() -%}
-        {{ return('') }}
+
+{#- The finished loads (load_id): `_dlt_loads` rows with status 0; none when the table does not exist yet. -#}
+{% macro finished_loads(source_name) -%}
+    {%- set loads = source(source_name, '_dlt_loads') -%}
+    {%- set existing = none -%}
+    {%- if execute and loads.schema is not none -%}
+        {%- set existing = adapter.get_relation(database=loads.database, schema=loads.schema, identifier=loads.identifier) -%}
     {%- endif -%}
-    {%- set existing = adapter.get_relation(database=raw.database, schema=raw.schema, identifier=raw.identifier) -%}
-    {%- if existing is none -%}
+    {%- if execute and loads.schema is not none and existing is none -%}
+    select cast(null as {{ dbt.type_string() }}) as load_id
+    from (select 1 as no_rows) as no_loads
+    where 1 = 0
+    {%- else -%}
+    select load_id
+    from {{ loads }}
+    where status = 0
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The body of a CTE (session_key, load_id): each session's newest complete load in the raw table. -#}
+{% macro newest_complete_loads(source_name, table_name) -%}
+    select
+        session_key,
+        max(_dlt_load_id) as load_id
+    from {{ source(source_name, table_name) }}
+    where _dlt_load_id in ({{ finished_loads(source_name) }})
+    group by session_key
+{%- endmacro %}
+
+{#- The raw table to compare with, or none: on a full build, in a unit test (source() is then the fixture
+    CTE, without a schema) and when the raw table does not exist (source_or_empty gives zero rows). -#}
+{% macro incremental_raw_relation(source_name, table_name) -%}
+    {%- set raw = source(source_name, table_name) -%}
+    {%- if not execute or raw.schema is none or this is none or not is_incremental() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(adapter.get_relation(database=raw.database, schema=raw.schema, identifier=raw.identifier)) }}
+{%- endmacro %}
+
+{#- Session keys from a lookup query, as an SQL list (-1 when empty: matches no session). -#}
+{% macro session_list_sql(lookup) -%}
+    {%- set sessions = run_query(lookup).columns[0].values() | map('int') | list -%}
+    {{ return('(' ~ ((sessions or [-1]) | join(', ')) ~ ')') }}
+{%- endmacro %}
+
+{% macro sessions_to_build(source_name, table_name) -%}
+    {%- if incremental_raw_relation(source_name, table_name) is none -%}
         {{ return('') }}
     {%- endif -%}
     {%- set lookup -%}
         with
 
         loaded as (
-            select
-                session_key,
-                max(_dlt_load_id) as load_id
-            from {{ raw }}
-            group by session_key
+            {{ newest_complete_loads(source_name, table_name) }}
         ),
 
-        built as (
+        held as (
             select
                 session_key,
                 max(_dlt_load_id) as load_id
@@ -36,26 +74,53 @@
 
         select loaded.session_key
         from loaded
-        left outer join built on loaded.session_key = built.session_key
-        where built.load_id is null or loaded.load_id > built.load_id
+        left outer join held on loaded.session_key = held.session_key
+        where held.load_id is null or held.load_id != loaded.load_id
     {%- endset -%}
-    {%- set sessions = run_query(lookup).columns[0].values() | map('int') | list -%}
-    {{ return('where session_key in (' ~ ((sessions or [-1]) | join(', ')) ~ ')') }}
+    {{ return('where session_key in ' ~ session_list_sql(lookup)) }}
 {%- endmacro %}
 
-{#-
-    The incremental settings that go with sessions_to_build: replace the rebuilt sessions' rows. DuckDB deletes
-    every row of those sessions and inserts the new ones; BigQuery (no delete+insert in dbt-bigquery) merges the
-    new rows on the model's grain.
--#}
-{% macro replace_sessions_config(grain) -%}
-    {{ return(adapter.dispatch('replace_sessions_config', 'openf1')(grain)) }}
+{% macro delete_replaced_sessions(source_name, table_name) -%}
+    {%- if incremental_raw_relation(source_name, table_name) is none -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set lookup -%}
+        with
+
+        loaded as (
+            {{ newest_complete_loads(source_name, table_name) }}
+        ),
+
+        held as (
+            select
+                session_key,
+                max(_dlt_load_id) as load_id
+            from {{ this }}
+            group by session_key
+        )
+
+        select held.session_key
+        from held
+        left outer join loaded on held.session_key = loaded.session_key
+        where loaded.load_id is null or loaded.load_id != held.load_id
+    {%- endset -%}
+    {%- set sessions = session_list_sql(lookup) -%}
+    {%- if sessions == '(-1)' -%}
+        {{ return('') }}
+    {%- endif -%}
+    {{ return('delete from ' ~ this ~ ' where session_key in ' ~ sessions) }}
 {%- endmacro %}
 
-{% macro default__replace_sessions_config(grain) -%}
-    {{ return({'incremental_strategy': 'delete+insert', 'unique_key': 'session_key'}) }}
+{#- The incremental strategy that only inserts: `append`; dbt-bigquery has none by that name, and its `merge`
+    without a unique_key merges on false, i.e. inserts every row. -#}
+{% macro append_strategy() -%}
+    {{ return(adapter.dispatch('append_strategy', 'openf1')()) }}
 {%- endmacro %}
 
-{% macro bigquery__replace_sessions_config(grain) -%}
-    {{ return({'incremental_strategy': 'merge', 'unique_key': grain}) }}
+{% macro default__append_strategy() -%}
+    {{ return('append') }}
+{%- endmacro %}
+
+{% macro bigquery__append_strategy() -%}
+    {{ return('merge') }}
 {%- endmacro %}

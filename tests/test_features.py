@@ -253,23 +253,51 @@ def test_incremental_build_of_a_new_round_matches_the_full_build(season: dict) -
 
 
 @pytest.mark.slow
-def test_a_reloaded_session_replaces_its_telemetry_in_staging(season: dict) -> None:
-    """A session whose raw telemetry is of a newer load than the staging table holds is read again and its rows
-    replaced; every other session is left as it was (an incremental build reads only what changed)."""
+def test_telemetry_staging_follows_each_sessions_newest_complete_load(season: dict) -> None:
+    """An incremental build rebuilds a session whose newest complete load changed (reloaded with fewer rows and
+    revised speeds, while the replaced load is still in the raw table; then that load gone again), ignores a
+    load that never completed, and leaves every other session as it was."""
     warehouse = season["root"] / "reloaded.duckdb"
     shutil.copy(season["warehouse"], warehouse)
     key = "session_key, driver_number, recorded_at"
+    target = season["root"] / "target-reloaded"
+
+    def staged() -> pd.DataFrame:
+        _dbt(warehouse, target, "run", "--quiet", "--select", "stg_openf1__car_data")
+        return _read(warehouse, f"select * from staging.stg_openf1__car_data order by {key}")
+
+    before = _read(warehouse, f"select * from staging.stg_openf1__car_data order by {key}")
     with duckdb.connect(str(warehouse)) as con:
         (session,) = con.execute("select min(session_key) from raw_openf1.car_data").fetchone()
-        con.execute(  # the session loaded again, OpenF1 having revised its speeds meanwhile
-            "update raw_openf1.car_data set _dlt_load_id = '9999999999.5', speed = speed + 1 where session_key = ?",
+        # the session loaded again, OpenF1 having revised its speeds and dropped its first minute
+        con.execute(
+            "insert into raw_openf1.car_data select * replace ('9999999999.5' as _dlt_load_id, speed + 1 as speed) "
+            "from raw_openf1.car_data where session_key = ? "
+            "and date >= (select min(date) + interval 1 minute from raw_openf1.car_data where session_key = ?)",
+            [session, session],
+        )
+        con.execute(
+            "insert into raw_openf1._dlt_loads select * replace ('9999999999.5' as load_id) "
+            "from raw_openf1._dlt_loads limit 1"
+        )
+    reloaded = staged()
+    mine, others = reloaded["session_key"] == session, before["session_key"] != session
+    first_minute = before["recorded_at"] < before.loc[~others, "recorded_at"].min() + pd.Timedelta(minutes=1)
+    assert set(reloaded.loc[mine, "_dlt_load_id"]) == {"9999999999.5"}
+    assert mine.sum() == (~others & ~first_minute).sum() > 0
+    revised = before[~others & ~first_minute]
+    assert (reloaded.loc[mine, "speed_kph"].to_numpy() == revised["speed_kph"].to_numpy() + 1).all()
+    pd.testing.assert_frame_equal(reloaded[~mine].reset_index(drop=True), before[others].reset_index(drop=True))
+
+    with duckdb.connect(str(warehouse)) as con:  # the newer load gone: back to the session's first load
+        con.execute("delete from raw_openf1.car_data where _dlt_load_id = '9999999999.5'")
+        con.execute("delete from raw_openf1._dlt_loads where load_id = '9999999999.5'")
+    pd.testing.assert_frame_equal(staged(), before)
+
+    with duckdb.connect(str(warehouse)) as con:  # a load that never completed is not read
+        con.execute(
+            "insert into raw_openf1.car_data select * replace ('9999999999.7' as _dlt_load_id, speed + 5 as speed) "
+            "from raw_openf1.car_data where session_key = ?",
             [session],
         )
-    before = _read(warehouse, f"select * from staging.stg_openf1__car_data order by {key}")
-    _dbt(warehouse, season["root"] / "target-reloaded", "run", "--quiet", "--select", "stg_openf1__car_data")
-    after = _read(warehouse, f"select * from staging.stg_openf1__car_data order by {key}")
-    assert len(after) == len(before)
-    reloaded, others = after["session_key"] == session, before["session_key"] != session
-    assert set(after.loc[reloaded, "_dlt_load_id"]) == {"9999999999.5"}
-    assert (after.loc[reloaded, "speed_kph"].to_numpy() == before.loc[~others, "speed_kph"].to_numpy() + 1).all()
-    pd.testing.assert_frame_equal(after[~reloaded].reset_index(drop=True), before[others].reset_index(drop=True))
+    pd.testing.assert_frame_equal(staged(), before)

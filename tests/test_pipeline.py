@@ -284,20 +284,21 @@ def test_telemetry_in_time_windows_loads_the_same_rows(simulated: tuple[Path, Pa
 def test_reloaded_telemetry_keeps_each_sessions_latest_complete_load(
     simulated: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    """Telemetry is appended, then older loads of the same sessions are deleted; rows of a load that never
-    completed (a package that failed part-way) go too, even though their load id is newer."""
+    """Telemetry is appended, then each session's rows older than its newest complete load are deleted: those
+    of the load it replaced, and of an older load abandoned half-way. Rows newer than the newest complete load
+    may be a load still running: they stay (the staging models read complete loads only)."""
     snapshot, loaded = simulated
     warehouse = tmp_path / "copy.duckdb"
     warehouse.write_bytes(loaded.read_bytes())
+    stray = "insert into raw_openf1.location select * replace ('{load}' as _dlt_load_id) from raw_openf1.location "
     with duckdb.connect(str(warehouse)) as connection:
-        before = dict(
-            connection.sql("select session_key, _dlt_load_id from raw_openf1.car_data group by all").fetchall()
-        )
+        loads = "select session_key, _dlt_load_id from raw_openf1.car_data group by all"
+        before = dict(connection.sql(loads).fetchall())
         reloaded, kept = sorted(before)[:2]
-        connection.execute(  # half a package that never completed: in the table, not in _dlt_loads
-            "insert into raw_openf1.location select * replace ('9999999999.5' as _dlt_load_id) "
-            f"from raw_openf1.location where session_key = {kept} limit 100"
-        )
+        # half a package that never completed (in the table, not in _dlt_loads), older than the session's load
+        connection.execute(stray.format(load="1000000000.5") + f"where session_key = {kept} limit 100")
+        # and one newer than it: perhaps another run's load, still going
+        connection.execute(stray.format(load="9999999999.5") + f"where session_key = {kept} limit 50")
     result = run_module(
         PIPELINE,
         "--source",
@@ -311,21 +312,24 @@ def test_reloaded_telemetry_keeps_each_sessions_latest_complete_load(
         "--full-refresh",
     )
     assert result.returncode == 0, result.stderr
-    counts = table_counts(warehouse)
-    for endpoint in ("car_data", "location"):
-        assert counts[endpoint] == expected_rows(snapshot, endpoint), endpoint
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        for table in ("car_data", "location"):
-            after = dict(
-                connection.sql(f"select session_key, _dlt_load_id from raw_openf1.{table} group by all").fetchall()
-            )
-            assert len(after) == len(before)  # one load per session
-            assert after[kept] == before[kept]
-            assert after[reloaded] != before[reloaded]
-            assert after[reloaded] in {
-                r[0] for r in connection.sql("select load_id from raw_openf1._dlt_loads").fetchall()
-            }
     assert "rows of earlier loads of the same sessions deleted" in result.stderr
+    counts = table_counts(warehouse)
+    assert counts["car_data"] == expected_rows(snapshot, "car_data")
+    assert counts["location"] == expected_rows(snapshot, "location") + 50
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        completed = {r[0] for r in connection.sql("select load_id from raw_openf1._dlt_loads").fetchall()}
+        for table in ("car_data", "location"):
+            after = connection.sql(f"select session_key, _dlt_load_id from raw_openf1.{table} group by all").fetchall()
+            loads = {(session, load) for session, load in after}
+            assert {load for session, load in loads if session == reloaded} == {
+                load for session, load in loads if session == reloaded and load in completed
+            }
+            assert (reloaded, before[reloaded]) not in loads  # the replaced load is gone
+            assert (kept, before[kept]) in loads
+            assert (kept, "1000000000.5") not in loads
+        assert connection.sql(
+            "select count(*) from raw_openf1.location where _dlt_load_id = '9999999999.5'"
+        ).fetchall() == [(50,)]
 
 
 def test_real_telemetry_loads_through_the_arrow_path(tmp_path: Path) -> None:

@@ -1,11 +1,12 @@
-"""Telemetry tables are appended to, not merged: this keeps each session's rows of its latest completed load.
+"""Telemetry tables are appended to, not merged: this deletes each session's rows older than its newest complete load.
 
 dlt's merge copies every loaded row twice (into a staging table, then into the table), which for a season of
 telemetry costs as much as parsing it. Appending writes each row once; loading a session again then leaves
-its older rows beside the new ones until ``drop_superseded`` deletes them. Rows of a load that never completed
-(a package that failed or was dropped; it is not in ``_dlt_loads`` with status 0) go too, so a half-finished
-load never wins over the complete one before it. Until then the staging models keep the newest load's row per
-key, so the marts never see two.
+its older rows beside the new ones until ``drop_superseded`` deletes them: every row of a session older than
+its newest load recorded as complete in ``_dlt_loads`` (status 0), whether that older load completed or was
+abandoned half-way. Rows newer than a session's newest complete load are left alone: they may belong to a load
+still running (another run on the same warehouse). The telemetry staging models read each session's newest
+complete load only, so none of these rows ever reach the marts, deleted or not.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ _LOAD_ID = re.compile(r"\d+(\.\d+)?")
 
 
 def drop_superseded(pipeline: dlt.Pipeline, tables: Iterable[str]) -> dict[str, int]:
-    """Delete, from each of ``tables`` (session_key and _dlt_load_id columns), the rows of every session that
-    are not of its latest completed load. Returns rows deleted per table (tables not yet created are skipped)."""
+    """Delete, from each of ``tables`` (session_key and _dlt_load_id columns), every session's rows of loads
+    older than its newest complete load, in one statement per table. Returns rows deleted per table (tables
+    not yet created are skipped)."""
     deleted: dict[str, int] = {}
     with pipeline.sql_client() as client:
         loads = client.make_qualified_table_name("_dlt_loads")
@@ -34,18 +36,21 @@ def drop_superseded(pipeline: dlt.Pipeline, tables: Iterable[str]) -> dict[str, 
                 )
             except DatabaseUndefinedRelation:
                 continue
-            newest: dict[int, str] = {}
+            newest: dict[int, float] = {}
             for session, load_id, _ in loaded:
-                # load ids are the package's start time in seconds: the newest sorts last
-                if load_id in completed and float(load_id) > float(newest.get(session, "0")):
-                    newest[session] = load_id
+                if load_id in completed:  # load ids are the load's start time in seconds
+                    newest[session] = max(newest.get(session, 0.0), float(load_id))
             stale = [
-                (int(session), str(load_id), n) for session, load_id, n in loaded if load_id != newest.get(session)
+                (int(session), str(load_id), int(rows))
+                for session, load_id, rows in loaded
+                if session in newest and float(load_id) < newest[session]
             ]
-            for session, load_id, _ in stale:
+            if not stale:
+                continue
+            for _, load_id, _ in stale:
                 if not _LOAD_ID.fullmatch(load_id):
                     raise ValueError(f"{table}: unexpected _dlt_load_id {load_id!r}")
-                client.execute_sql(f"delete from {name} where session_key = {session} and _dlt_load_id = '{load_id}'")
-            if stale:
-                deleted[table] = sum(n for *_, n in stale)
+            pairs = " or ".join(f"(session_key = {s} and _dlt_load_id = '{load_id}')" for s, load_id, _ in stale)
+            client.execute_sql(f"delete from {name} where {pairs}")
+            deleted[table] = sum(rows for *_, rows in stale)
     return deleted

@@ -118,6 +118,13 @@ class ReplayHandler(BaseHTTPRequestHandler):
                     break
                 self.wfile.write(chunk)
                 budget -= len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            raise
+        except Exception:
+            # the headers are out: an error now (a file that fails to read part-way) can only cut the answer
+            # short, which the client sees against Content-Length; a 500 body here would be read as data
+            traceback.print_exc(file=sys.stderr)
+            cut = True
         finally:
             chunks.close()
         if cut:

@@ -1,16 +1,17 @@
-{#- Renamed and cast before the dedupe, so a filter on session_key reaches the raw table's scan
-    (DuckDB pushes it through the window on its partition key): what keeps an incremental build of
-    lap_telemetry_features from reading a season of telemetry.
+{#- Each session as of its newest complete load (macros/sessions_to_build.sql: rows of older loads the
+    loader has not deleted yet, and of loads still running or abandoned, are never read); a key repeated within
+    that load is kept once. Renamed and cast before the dedupe.
     A table, built incrementally (millions of rows: a view would run the dedupe again for every model and
-    test reading it): a build reads only the sessions loaded since (macro sessions_to_build) and replaces
-    those sessions' rows (BigQuery: merges them on the grain).
+    test reading it): a pre-hook deletes the sessions whose newest complete load changed, then the build
+    appends the sessions the table does not hold, reading only those from the raw table.
     The dedupe ranks only the rows whose key occurs more than once (found by a group by): a window over every
     row of a season took 10 s, this 4 s. -#}
 {{
     config(
         materialized='incremental',
+        incremental_strategy=append_strategy(),
         on_schema_change='append_new_columns',
-        **replace_sessions_config(grain=['session_key', 'driver_number', 'recorded_at'])
+        pre_hook="{{ delete_replaced_sessions('openf1', 'car_data') }}",
     )
 }}
 {%- set only_sessions_to_build = sessions_to_build('openf1', 'car_data') %}
@@ -34,6 +35,34 @@ source as (
 
 ),
 
+finished_loads as (
+
+    {{ finished_loads('openf1') }}
+
+),
+
+complete_loads as (
+
+    select
+        session_key,
+        max(_dlt_load_id) as load_id
+    from source
+    where _dlt_load_id in (select finished_loads.load_id from finished_loads)
+    group by session_key
+
+),
+
+of_complete_loads as (
+
+    select source.*
+    from source
+    inner join complete_loads
+        on
+            source.session_key = complete_loads.session_key
+            and source._dlt_load_id = complete_loads.load_id
+
+),
+
 renamed as (
 
     select
@@ -48,7 +77,7 @@ renamed as (
         cast(brake as {{ dbt.type_int() }}) as brake_pct,
         cast(drs as {{ dbt.type_int() }}) as drs_code,
         _dlt_load_id
-    from source
+    from of_complete_loads
 
 ),
 

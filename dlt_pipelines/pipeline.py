@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--batch-sessions",
         type=int,
         default=None,
-        help="sessions per dlt run (the unit a crash can lose); default: one meeting live, ~25 sessions locally",
+        help="sessions per dlt run (the unit a crash can lose); default: one meeting live, ~150 sessions locally",
     )
     parser.add_argument(
         "--rate-limit",
@@ -269,9 +269,9 @@ def _batches(
 
 def _finish_interrupted_load(pipeline: dlt.Pipeline, progress: Progress) -> None:
     """A run that died after extracting leaves load packages behind: load them now. A package that cannot
-        load (its jobs failed for good) is dropped: the sessions in it were never marked as loaded (the ledger
-        travels in the same package), so this run fetches them again and the merge replaces their rows (telemetry:
-    its rows of the dropped package are deleted at the end of the run, see ``supersede``)."""
+    load (its jobs failed for good) is dropped: the sessions in it were never marked as loaded (the ledger
+    travels in the same package), so this run fetches them again and the merge replaces their rows (telemetry:
+    rows of the dropped package are never read, and are deleted once a newer load completes, see ``supersede``)."""
     if not pipeline.has_pending_data:
         return
     progress.say("Finishing a load an earlier run left unfinished")

@@ -20,7 +20,7 @@
 }}
 {%- set full_throttle_pct = var('full_throttle_pct', 98) -%}
 {#- The sessions to (re)build, looked up before the query runs: a literal list lets the warehouse filter the
-    telemetry tables at their scan (a subquery would not pass the staging models' dedupe window). -#}
+    telemetry staging tables at their scan. -#}
 {%- set only_sessions_to_build = '' -%}
 {%- if is_incremental() and execute -%}
     {%- set lookup -%}

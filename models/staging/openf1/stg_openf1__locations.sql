@@ -1,6 +1,6 @@
 {#- Each session as of its newest complete load (macros/sessions_to_build.sql: rows of older loads the
     loader has not deleted yet, and of loads still running or abandoned, are never read); a key repeated within
-    that load is kept once. Renamed and cast before the dedupe.
+    that load is kept once (the same one every build: the lowest values). Renamed and cast before the dedupe.
     A table, built incrementally (millions of rows: a view would run the dedupe again for every model and
     test reading it): a pre-hook deletes the sessions whose newest complete load changed, then the build
     appends the sessions the table does not hold, reading only those from the raw table.
@@ -107,8 +107,8 @@ ranked as (
         *,
         row_number() over (
             partition by session_key, driver_number, recorded_at
-            order by _dlt_load_id desc
-        ) as load_rank
+            order by x_position, y_position, z_position
+        ) as copy_rank
     from flagged
     where has_duplicates
 
@@ -138,7 +138,7 @@ deduplicated as (
         z_position,
         _dlt_load_id
     from ranked
-    where load_rank = 1
+    where copy_rank = 1
 
 )
 

@@ -199,13 +199,20 @@ def test_rerun_fetches_only_missing_parts(tmp_path: Path, served: ReplayServer) 
 )
 def test_interrupted_recording_resumes(tmp_path: Path, served: ReplayServer, signum: int, returncode: int) -> None:
     args = ["--season", str(season_of(ABU_DHABI)), "--out", str(tmp_path), "--base-url", served.base_url]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "openf1_replay.recorder", *args, "--rate-limit", "4/1"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # A child inherits an ignored SIGINT (pytest started in the background by a shell without job control
+    # ignores it, and so would the recorder); a handled one is reset to the default at exec, so Python in the
+    # child turns Ctrl-C into KeyboardInterrupt as in a terminal.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "openf1_replay.recorder", *args, "--rate-limit", "4/1"],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     try:
         deadline = time.monotonic() + 20
         while len(session_parts(tmp_path)) < 3 and time.monotonic() < deadline and process.poll() is None:

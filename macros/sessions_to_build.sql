@@ -47,8 +47,31 @@
     {{ return(adapter.get_relation(database=raw.database, schema=raw.schema, identifier=raw.identifier)) }}
 {%- endmacro %}
 
-{#- Session keys from a lookup query, as an SQL list (-1 when empty: matches no session). -#}
-{% macro session_list_sql(lookup) -%}
+{#- The sessions whose newest complete load in the raw table and the load the model holds differ, as an SQL
+    list (`(-1)` when none: matches no session): those the raw table has (side 'loaded': to build) or those
+    the model holds (side 'held': to delete). -#}
+{% macro changed_sessions(source_name, table_name, side) -%}
+    {%- set other = 'held' if side == 'loaded' else 'loaded' -%}
+    {%- set lookup -%}
+        with
+
+        loaded as (
+            {{ newest_complete_loads(source_name, table_name) }}
+        ),
+
+        held as (
+            select
+                session_key,
+                max(_dlt_load_id) as load_id
+            from {{ this }}
+            group by session_key
+        )
+
+        select {{ side }}.session_key
+        from {{ side }}
+        left outer join {{ other }} on {{ side }}.session_key = {{ other }}.session_key
+        where {{ other }}.load_id is null or {{ other }}.load_id != {{ side }}.load_id
+    {%- endset -%}
     {%- set sessions = run_query(lookup).columns[0].values() | map('int') | list -%}
     {{ return('(' ~ ((sessions or [-1]) | join(', ')) ~ ')') }}
 {%- endmacro %}
@@ -57,54 +80,14 @@
     {%- if incremental_raw_relation(source_name, table_name) is none -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set lookup -%}
-        with
-
-        loaded as (
-            {{ newest_complete_loads(source_name, table_name) }}
-        ),
-
-        held as (
-            select
-                session_key,
-                max(_dlt_load_id) as load_id
-            from {{ this }}
-            group by session_key
-        )
-
-        select loaded.session_key
-        from loaded
-        left outer join held on loaded.session_key = held.session_key
-        where held.load_id is null or held.load_id != loaded.load_id
-    {%- endset -%}
-    {{ return('where session_key in ' ~ session_list_sql(lookup)) }}
+    {{ return('where session_key in ' ~ changed_sessions(source_name, table_name, 'loaded')) }}
 {%- endmacro %}
 
 {% macro delete_replaced_sessions(source_name, table_name) -%}
     {%- if incremental_raw_relation(source_name, table_name) is none -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set lookup -%}
-        with
-
-        loaded as (
-            {{ newest_complete_loads(source_name, table_name) }}
-        ),
-
-        held as (
-            select
-                session_key,
-                max(_dlt_load_id) as load_id
-            from {{ this }}
-            group by session_key
-        )
-
-        select held.session_key
-        from held
-        left outer join loaded on held.session_key = loaded.session_key
-        where loaded.load_id is null or loaded.load_id != held.load_id
-    {%- endset -%}
-    {%- set sessions = session_list_sql(lookup) -%}
+    {%- set sessions = changed_sessions(source_name, table_name, 'held') -%}
     {%- if sessions == '(-1)' -%}
         {{ return('') }}
     {%- endif -%}

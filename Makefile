@@ -17,6 +17,7 @@ MEETING ?=#                  a meeting_key or latest
 SESSION ?=#                  a session_key or latest
 ENDPOINTS ?=#                comma-separated subset (default: every endpoint but telemetry)
 FULL_REFRESH ?= 0#           1 = fetch again sessions already loaded for good
+UNIT_TESTS ?= 0#             1 = dbt's unit tests too (logic, not data: make test runs them; dbt's advice)
 DESTINATION ?= duckdb#       duckdb | bigquery
 WAREHOUSE ?= warehouse/openf1.duckdb
 REPORT_DIR ?= reports/site
@@ -46,6 +47,9 @@ export DO_NOT_TRACK := 1
 DBT_TARGET := $(if $(filter bigquery,$(DESTINATION)),bigquery,dev)
 DBT := $(BIN)/dbt
 DBT_ARGS := --target $(DBT_TARGET)
+# make transform: seeds, models and data tests; the unit tests check the SQL's logic on fixtures, not the data,
+# so they run in make test (UNIT_TESTS=1), not in every build. bench/__main__.py builds the same way.
+DBT_BUILD_ARGS := $(DBT_ARGS) $(if $(filter 1 true yes,$(UNIT_TESTS)),,--exclude-resource-type unit_test)
 
 LOAD_ARGS := --source "$(LOAD_FROM)" --destination $(DESTINATION) --warehouse "$(WAREHOUSE)" \
 	$(if $(SEASON),--season $(SEASON)) $(if $(MEETING),--meeting $(MEETING)) \
@@ -57,7 +61,7 @@ LOAD_ARGS := --source "$(LOAD_FROM)" --destination $(DESTINATION) --warehouse "$
 help: ## List the targets and their variables
 	@echo "OpenF1 warehouse — make <target> [VAR=value ...]"
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}'
-	@echo "Variables: SOURCE=$(SOURCE) SEASON MEETING SESSION ENDPOINTS TELEMETRY FULL_REFRESH DESTINATION=$(DESTINATION) WAREHOUSE=$(WAREHOUSE)"
+	@echo "Variables: SOURCE=$(SOURCE) SEASON MEETING SESSION ENDPOINTS TELEMETRY FULL_REFRESH UNIT_TESTS DESTINATION=$(DESTINATION) WAREHOUSE=$(WAREHOUSE)"
 
 # ---- environment ------------------------------------------------------------------------------------------
 $(INSTALLED): requirements.lock
@@ -102,8 +106,8 @@ load: $(INSTALLED) $(if $(filter sample,$(SOURCE)),$(SAMPLE_DIR)/.complete) ## L
 	@$(PY) -m dlt_pipelines.pipeline $(LOAD_ARGS)
 
 .PHONY: transform
-transform: $(INSTALLED) ## dbt build: seeds, models and their tests (DESTINATION picks the dbt target)
-	@$(DBT) build $(DBT_ARGS) --quiet --warn-error-options '{"error": ["NoNodesForSelectionCriteria"]}' || \
+transform: $(INSTALLED) ## dbt build: seeds, models and their data tests (DESTINATION picks the dbt target; UNIT_TESTS=1 adds unit tests)
+	@$(DBT) build $(DBT_BUILD_ARGS) --quiet --warn-error-options '{"error": ["NoNodesForSelectionCriteria"]}' || \
 		{ echo "dbt build failed: see $(DBT_LOG_PATH)/dbt.log"; exit 1; }
 	@echo "dbt build passed: models and tests in $(WAREHOUSE)"
 	@# The data-quality page reads sources.json; a snapshot without some endpoints makes freshness complain
@@ -193,7 +197,7 @@ lint: $(INSTALLED) ## ruff (check + format) and sqlfluff (dbt templater)
 .PHONY: test-dbt
 test-dbt: $(INSTALLED) ## Load the sample into a scratch warehouse and dbt build it (models + data tests + unit tests)
 	@rm -f $(TEST_WAREHOUSE) && mkdir -p $(dir $(TEST_WAREHOUSE))
-	@$(MAKE) load transform WAREHOUSE=$(TEST_WAREHOUSE) SOURCE=sample
+	@$(MAKE) load transform WAREHOUSE=$(TEST_WAREHOUSE) SOURCE=sample UNIT_TESTS=1
 
 # BigQuery, the scale-out target, proven on a local emulator (bqemulator, in its own .venv-bqemulator).
 BIGQUERY_TEST_DIR := warehouse/bigquery-test

@@ -38,7 +38,7 @@ def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str
 def test_every_figure_is_written_and_consistent(bench_run: tuple[Path, Path, str]) -> None:
     work, results, _ = bench_run
     figures = json.loads((results / "latest.json").read_text(encoding="utf-8"))
-    for key in ISSUE_KEYS + ("noop_build_s", "incremental_ratio", "noop_ratio"):
+    for key in (*ISSUE_KEYS, "noop_build_s", "incremental_ratio", "noop_ratio"):
         assert isinstance(figures[key], int | float) and figures[key] > 0, key
     assert figures["rounds"] == 2
     steps = {name: step["wall_s"] for name, step in figures["steps"].items()}

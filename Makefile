@@ -44,7 +44,10 @@ export DBT_TARGET_PATH := $(CURDIR)/target/$(WAREHOUSE_ID)
 export DBT_LOG_PATH := $(CURDIR)/target/$(WAREHOUSE_ID)/logs
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
-DBT_TARGET := $(if $(filter bigquery,$(DESTINATION)),bigquery,dev)
+IS_BIGQUERY := $(filter bigquery,$(DESTINATION))
+DBT_TARGET := $(if $(IS_BIGQUERY),bigquery,dev)
+# where the models land, for messages
+BUILT_IN := $(if $(IS_BIGQUERY),BigQuery project $(or $(BIGQUERY_PROJECT),(BIGQUERY_PROJECT unset)),$(WAREHOUSE))
 DBT := $(BIN)/dbt
 DBT_ARGS := --target $(DBT_TARGET)
 # make transform: seeds, models and data tests; the unit tests check the SQL's logic on fixtures, not the data,
@@ -87,7 +90,8 @@ lock: $(INSTALLED) ## Re-pin requirements.lock from pyproject.toml's dependencie
 build: $(INSTALLED) ## Load, transform, test and report: the whole warehouse (default: the simulated sample)
 	@$(MAKE) load
 	@$(MAKE) transform
-	@$(MAKE) reports
+	@# the report reads a DuckDB file: on BigQuery it would show whatever the local file holds, not this build
+	@$(if $(IS_BIGQUERY),echo "Reports: not rendered (they read a DuckDB warehouse; on BigQuery point a BI tool at the marts dataset)",$(MAKE) reports)
 	@$(MAKE) where
 
 .PHONY: sample
@@ -109,7 +113,7 @@ load: $(INSTALLED) $(if $(filter sample,$(SOURCE)),$(SAMPLE_DIR)/.complete) ## L
 transform: $(INSTALLED) ## dbt build: seeds, models and their data tests (DESTINATION picks the dbt target; UNIT_TESTS=1 adds unit tests)
 	@$(DBT) build $(DBT_BUILD_ARGS) --quiet --warn-error-options '{"error": ["NoNodesForSelectionCriteria"]}' || \
 		{ echo "dbt build failed: see $(DBT_LOG_PATH)/dbt.log"; exit 1; }
-	@echo "dbt build passed: models and tests in $(WAREHOUSE)"
+	@echo "dbt build passed: models and tests in $(BUILT_IN)"
 	@# The data-quality page reads sources.json; a snapshot without some endpoints makes freshness complain
 	@# about those tables, so this step only notes it.
 	@$(DBT) source freshness $(DBT_ARGS) --quiet >"$(DBT_TARGET_PATH)/source-freshness.txt" 2>&1 || \
@@ -130,12 +134,18 @@ reports-check: $(INSTALLED) ## Open every page of REPORT_DIR in headless Chromiu
 .PHONY: where
 where:
 	@echo ""
+ifeq ($(IS_BIGQUERY),)
 	@echo "Warehouse: $(WAREHOUSE)   (DuckDB; schemas raw_openf1, staging, intermediate, marts, features)"
 	@echo "Report:    $(REPORT_DIR)/index.html"
 	@$(if $(filter sample,$(SOURCE)),echo "Data:      SIMULATED by the project's simulator (SOURCE=sample) — not real results")
 	@echo "Try:"
 	@echo "  make query SQL=\"select session_name, count(*) as laps, min(lap_duration_s) as fastest_lap_s from marts.fct_laps group by all order by 2 desc\""
 	@echo "  make query SQL=\"select driver_code, session_name, lap_number, lap_duration_s from marts.fct_laps where lap_duration_s is not null order by lap_duration_s limit 10\""
+else
+	@echo "Warehouse: $(BUILT_IN)   (datasets raw_openf1, staging, intermediate, marts, features)"
+	@$(if $(filter sample,$(SOURCE)),echo "Data:      SIMULATED by the project's simulator (SOURCE=sample) — not real results")
+	@echo "Query the marts dataset from the BigQuery console or any BigQuery client (make query reads DuckDB only)."
+endif
 
 .PHONY: query
 query: $(INSTALLED) ## Run one SQL query on the warehouse, read-only: SQL="select ..."

@@ -37,17 +37,21 @@ LOAD_FROM := $(SOURCE)
 endif
 
 # dbt reads these (profiles.yml); its artefacts sit beside the warehouse so warehouses never share them.
-WAREHOUSE_ID := $(subst /,_,$(basename $(WAREHOUSE)))
+ifeq ($(filter duckdb bigquery,$(DESTINATION)),)
+$(error DESTINATION=$(DESTINATION): give duckdb (the default) or bigquery)
+endif
+IS_BIGQUERY := $(filter bigquery,$(DESTINATION))
+# a BigQuery build's artefacts (run_results.json, sources.json) never mix with a DuckDB file's
+WAREHOUSE_ID := $(if $(IS_BIGQUERY),bigquery,$(subst /,_,$(basename $(WAREHOUSE))))
 export OPENF1_WAREHOUSE := $(WAREHOUSE)
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_TARGET_PATH := $(CURDIR)/target/$(WAREHOUSE_ID)
 export DBT_LOG_PATH := $(CURDIR)/target/$(WAREHOUSE_ID)/logs
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
-IS_BIGQUERY := $(filter bigquery,$(DESTINATION))
 DBT_TARGET := $(if $(IS_BIGQUERY),bigquery,dev)
-# where the models land, for messages
-BUILT_IN := $(if $(IS_BIGQUERY),BigQuery project $(or $(BIGQUERY_PROJECT),(BIGQUERY_PROJECT unset)),$(WAREHOUSE))
+# where the models land, for messages (dbt's project when BIGQUERY_PROJECT is unset: profiles.yml)
+BUILT_IN := $(if $(IS_BIGQUERY),BigQuery project $(or $(BIGQUERY_PROJECT),openf1-warehouse (BIGQUERY_PROJECT unset)),$(WAREHOUSE))
 DBT := $(BIN)/dbt
 DBT_ARGS := --target $(DBT_TARGET)
 # make transform: seeds, models and data tests; the unit tests check the SQL's logic on fixtures, not the data,
@@ -87,11 +91,15 @@ lock: $(INSTALLED) ## Re-pin requirements.lock from pyproject.toml's dependencie
 
 # ---- the warehouse ----------------------------------------------------------------------------------------
 .PHONY: build
-build: $(INSTALLED) ## Load, transform, test and report: the whole warehouse (default: the simulated sample)
+build: $(INSTALLED) ## Load, transform, data-test and report: the whole warehouse (default: the simulated sample)
 	@$(MAKE) load
 	@$(MAKE) transform
-	@# the report reads a DuckDB file: on BigQuery it would show whatever the local file holds, not this build
-	@$(if $(IS_BIGQUERY),echo "Reports: not rendered (they read a DuckDB warehouse; on BigQuery point a BI tool at the marts dataset)",$(MAKE) reports)
+ifeq ($(IS_BIGQUERY),)
+	@$(MAKE) reports
+else
+	@# the report reads a DuckDB file: it would show whatever the local file holds, not this build
+	@echo "Reports: not rendered (they read a DuckDB warehouse; on BigQuery point a BI tool at the marts dataset)"
+endif
 	@$(MAKE) where
 
 .PHONY: sample

@@ -8,11 +8,26 @@ import subprocess
 
 from tests.conftest import ROOT
 
+# a parent make's flags and the project's own variables in the caller's environment would change the plans
+_INHERITED = {
+    "MAKEFLAGS",
+    "MFLAGS",
+    "MAKELEVEL",
+    "UNIT_TESTS",
+    "DESTINATION",
+    "WAREHOUSE",
+    "SOURCE",
+    "BIGQUERY_PROJECT",
+}
+
+
+def run_make(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in _INHERITED}
+    return subprocess.run(["make", *args], cwd=ROOT, capture_output=True, text=True, timeout=120, env=clean | env)
+
 
 def make(*args: str, **env: str) -> str:
-    done = subprocess.run(
-        ["make", *args], cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, **env}
-    )
+    done = run_make(*args, **env)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     return done.stdout
 
@@ -38,6 +53,16 @@ def test_build_on_bigquery_renders_no_report_from_the_local_duckdb_file() -> Non
     assert "reports.render" not in plan
     assert "Reports: not rendered" in plan
     assert "reports.render" in make("-n", "build")
+    # and its dbt artefacts (which the quality page reads) go to a folder of their own
+    assert "target/bigquery" in make("-n", "transform", "DESTINATION=bigquery")
+    assert "target/bigquery" not in make("-n", "transform")
+
+
+def test_an_unknown_destination_is_one_line_naming_the_choices() -> None:
+    done = run_make("-n", "transform", "DESTINATION=bq")
+    assert done.returncode == 2 and not done.stdout
+    assert "DESTINATION=bq: give duckdb (the default) or bigquery" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
 
 
 def test_where_names_the_warehouse_built() -> None:

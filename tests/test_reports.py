@@ -169,7 +169,14 @@ def sample_warehouse() -> tuple[Path, Path]:
         return SAMPLE_WAREHOUSE, SAMPLE_DBT_TARGET
     if not _has_marts(OWN_WAREHOUSE):
         built = subprocess.run(
-            ["make", "load", "transform", f"WAREHOUSE={OWN_WAREHOUSE.relative_to(ROOT)}", "SOURCE=sample"],
+            [
+                "make",
+                "load",
+                "transform",
+                f"WAREHOUSE={OWN_WAREHOUSE.relative_to(ROOT)}",
+                "SOURCE=sample",
+                "UNIT_TESTS=1",
+            ],
             cwd=ROOT,
             capture_output=True,
             text=True,

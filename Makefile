@@ -16,7 +16,7 @@ SEASON ?=#                   a year (2023 on)
 MEETING ?=#                  a meeting_key or latest
 SESSION ?=#                  a session_key or latest
 ENDPOINTS ?=#                comma-separated subset (default: every endpoint but telemetry)
-FULL_REFRESH ?= 0#           1 = fetch again sessions already loaded for good
+FULL_REFRESH ?= 0#           1 = fetch again sessions already loaded for good (and dbt build --full-refresh)
 UNIT_TESTS ?= 0#             1 = dbt's unit tests too (logic, not data: make test runs them; dbt's advice)
 DESTINATION ?= duckdb#       duckdb | bigquery
 WAREHOUSE ?= warehouse/openf1.duckdb
@@ -57,6 +57,9 @@ DBT_ARGS := --target $(DBT_TARGET)
 # make transform: seeds, models and data tests; the unit tests check the SQL's logic on fixtures, not the data,
 # so they run in make test (UNIT_TESTS=1), not in every build. bench/__main__.py builds the same way.
 DBT_BUILD_ARGS := $(DBT_ARGS) $(if $(filter 1 true yes,$(UNIT_TESTS)),,--exclude-resource-type unit_test)
+# sessions fetched again may be older than the newest one built: the incremental models (fct_laps,
+# lap_telemetry_features) only add newer sessions, so a full refresh of the data rebuilds them from scratch
+DBT_BUILD_ARGS += $(if $(filter 1 true yes,$(FULL_REFRESH)),--full-refresh)
 
 LOAD_ARGS := --source "$(LOAD_FROM)" --destination $(DESTINATION) --warehouse "$(WAREHOUSE)" \
 	$(if $(SEASON),--season $(SEASON)) $(if $(MEETING),--meeting $(MEETING)) \
@@ -118,7 +121,7 @@ load: $(INSTALLED) $(if $(filter sample,$(SOURCE)),$(SAMPLE_DIR)/.complete) ## L
 	@$(PY) -m dlt_pipelines.pipeline $(LOAD_ARGS)
 
 .PHONY: transform
-transform: $(INSTALLED) ## dbt build: seeds, models and their data tests (DESTINATION picks the dbt target; UNIT_TESTS=1 adds unit tests)
+transform: $(INSTALLED) ## dbt build: seeds, models and their data tests (DESTINATION picks the dbt target; UNIT_TESTS=1 adds unit tests; FULL_REFRESH=1: --full-refresh)
 	@$(DBT) build $(DBT_BUILD_ARGS) --quiet --warn-error-options '{"error": ["NoNodesForSelectionCriteria"]}' || \
 		{ echo "dbt build failed: see $(DBT_LOG_PATH)/dbt.log"; exit 1; }
 	@echo "dbt build passed: models and tests in $(BUILT_IN)"

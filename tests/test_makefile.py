@@ -71,3 +71,11 @@ def test_where_names_the_warehouse_built() -> None:
     assert ".duckdb" not in bigquery and "make query SQL" not in bigquery
     duckdb = make("where", "WAREHOUSE=warehouse/other.duckdb")
     assert "Warehouse: warehouse/other.duckdb" in duckdb and "make query SQL" in duckdb
+
+
+def test_full_refresh_reaches_the_loader_and_dbt() -> None:
+    plan = make("-n", "build", "FULL_REFRESH=1")
+    (build,) = dbt_build_lines(plan)
+    assert "--full-refresh" in build
+    assert any("dlt_pipelines.pipeline" in line and "--full-refresh" in line for line in plan.splitlines())
+    assert "--full-refresh" not in make("-n", "build")

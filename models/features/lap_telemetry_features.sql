@@ -5,7 +5,8 @@
     started_at + lap_duration_s. Lap 1 has no start in OpenF1, so it gets no telemetry.
     Incremental: a build adds or replaces the sessions that started at or after the newest one already in the
     table, and any session not in it yet (telemetry loaded later for an older session), so adding a round reads
-    that round's telemetry only. Telemetry reloaded for a session already in the table needs --full-refresh.
+    that round's telemetry only. Telemetry reloaded for a session already in the table needs --full-refresh
+    (make build FULL_REFRESH=1).
 -#}
 {{
     config(

@@ -1,6 +1,6 @@
 {#-
     Incremental: a build adds or replaces the laps of sessions that started at or after the newest session
-    already in the table (delete+insert on the grain). A reloaded older session needs --full-refresh.
+    already in the table (delete+insert on the grain). A reloaded older session needs --full-refresh (make build FULL_REFRESH=1).
 -#}
 {{
     config(

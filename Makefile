@@ -122,6 +122,7 @@ load: $(INSTALLED) $(if $(filter sample,$(SOURCE)),$(SAMPLE_DIR)/.complete) ## L
 
 .PHONY: transform
 transform: $(INSTALLED) ## dbt build: seeds, models and their data tests (DESTINATION picks the dbt target; UNIT_TESTS=1 adds unit tests; FULL_REFRESH=1: --full-refresh)
+	@echo "dbt build --target $(DBT_TARGET): seeds, models, data tests$(if $(filter 1 true yes,$(UNIT_TESTS)), and unit tests)$(if $(filter 1 true yes,$(FULL_REFRESH)), (full refresh)) ..."
 	@$(DBT) build $(DBT_BUILD_ARGS) --quiet --warn-error-options '{"error": ["NoNodesForSelectionCriteria"]}' || \
 		{ echo "dbt build failed: see $(DBT_LOG_PATH)/dbt.log"; exit 1; }
 	@echo "dbt build passed: models and tests in $(BUILT_IN)"

@@ -143,6 +143,7 @@ class Bench:
         stamp = self.snapshot / ".bench.json"
         if marker.is_file() and stamp.is_file() and json.loads(stamp.read_text(encoding="utf-8")) == wanted:
             print(f"  simulate: reusing {self.snapshot}", file=sys.stderr)
+            self.figures.setdefault("snapshot_mb", round(du(self.snapshot) / 2**20, 1))
             return
         command = [PY, "-m", "openf1_replay.simulator", "--season", "2025", "--rounds", str(a.rounds)]
         command += ["--seed", str(a.seed), "--telemetry", "all" if a.all_sessions else "races"]

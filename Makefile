@@ -56,15 +56,17 @@ DBT := $(BIN)/dbt
 DBT_ARGS := --target $(DBT_TARGET)
 # make transform: seeds, models and data tests; the unit tests check the SQL's logic on fixtures, not the data,
 # so they run in make test (UNIT_TESTS=1), not in every build. bench/__main__.py builds the same way.
-DBT_BUILD_ARGS := $(DBT_ARGS) $(if $(filter 1 true yes,$(UNIT_TESTS)),,--exclude-resource-type unit_test)
+WITH_UNIT_TESTS := $(filter 1 true yes,$(UNIT_TESTS))
+WITH_FULL_REFRESH := $(filter 1 true yes,$(FULL_REFRESH))
+DBT_BUILD_ARGS := $(DBT_ARGS) $(if $(WITH_UNIT_TESTS),,--exclude-resource-type unit_test)
 # sessions fetched again may be older than the newest one built: the incremental models (fct_laps,
 # lap_telemetry_features) only add newer sessions, so a full refresh of the data rebuilds them from scratch
-DBT_BUILD_ARGS += $(if $(filter 1 true yes,$(FULL_REFRESH)),--full-refresh)
+DBT_BUILD_ARGS += $(if $(WITH_FULL_REFRESH),--full-refresh)
 
 LOAD_ARGS := --source "$(LOAD_FROM)" --destination $(DESTINATION) --warehouse "$(WAREHOUSE)" \
 	$(if $(SEASON),--season $(SEASON)) $(if $(MEETING),--meeting $(MEETING)) \
 	$(if $(SESSION),--session $(SESSION)) $(if $(ENDPOINTS),--endpoints $(ENDPOINTS)) \
-	$(if $(filter 1 true yes,$(TELEMETRY)),--telemetry) $(if $(filter 1 true yes,$(FULL_REFRESH)),--full-refresh)
+	$(if $(filter 1 true yes,$(TELEMETRY)),--telemetry) $(if $(WITH_FULL_REFRESH),--full-refresh)
 
 # ---- help -------------------------------------------------------------------------------------------------
 .PHONY: help
@@ -122,7 +124,7 @@ load: $(INSTALLED) $(if $(filter sample,$(SOURCE)),$(SAMPLE_DIR)/.complete) ## L
 
 .PHONY: transform
 transform: $(INSTALLED) ## dbt build: seeds, models and their data tests (DESTINATION picks the dbt target; UNIT_TESTS=1 adds unit tests; FULL_REFRESH=1: --full-refresh)
-	@echo "dbt build --target $(DBT_TARGET): seeds, models, data tests$(if $(filter 1 true yes,$(UNIT_TESTS)), and unit tests)$(if $(filter 1 true yes,$(FULL_REFRESH)), (full refresh)) ..."
+	@echo "dbt build --target $(DBT_TARGET): seeds, models, data tests$(if $(WITH_UNIT_TESTS), and unit tests)$(if $(WITH_FULL_REFRESH), (full refresh)) ..."
 	@$(DBT) build $(DBT_BUILD_ARGS) --quiet --warn-error-options '{"error": ["NoNodesForSelectionCriteria"]}' || \
 		{ echo "dbt build failed: see $(DBT_LOG_PATH)/dbt.log"; exit 1; }
 	@echo "dbt build passed: models and tests in $(BUILT_IN)"

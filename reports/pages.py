@@ -104,7 +104,7 @@ def index_context(marts: Marts) -> dict[str, Any]:
 # ---- race report -------------------------------------------------------------------------------------------------
 def race_context(marts: Marts, session: Row, colours: Colours) -> dict[str, Any]:
     session_key, season = session["session_key"], session["season"]
-    classification = marts.classification(session_key, session["session_kind"])
+    classification = marts.classification(session_key)
     team_of = {row["driver_number"]: row["team_name"] for row in classification}
     dashes = colours.dashes((str(row["driver_number"]), row["team_name"]) for row in classification)
     for row in classification:

@@ -11,8 +11,6 @@ import duckdb
 
 Row = dict[str, Any]
 
-QUALIFYING_FOR = {"race": "qualifying", "sprint": "sprint_qualifying"}
-
 
 class Marts:
     """A read-only connection to the warehouse, answering the report's questions."""
@@ -79,33 +77,18 @@ class Marts:
         return self.rows("select season, team_name, team_colour_hex from marts.dim_teams")
 
     # ---- race report ------------------------------------------------------------------------------------------
-    def classification(self, session_key: int, session_kind: str) -> list[Row]:
-        """The session's results with the grid slot from the weekend's matching qualifying."""
+    def classification(self, session_key: int) -> list[Row]:
+        """The session's results; races and sprints carry their grid slot (fct_session_results.grid_position)."""
         return self.rows(
             """
-            with qualifying_sessions as (
-                select session_key, meeting_key
-                from marts.dim_sessions
-                where session_kind = ?
-            )
-
-            select
-                results.*,
-                qualifying.grid_position
+            select results.*
             from marts.fct_session_results as results
-            left join qualifying_sessions
-                on results.meeting_key = qualifying_sessions.meeting_key
-            left join marts.fct_qualifying as qualifying
-                on
-                    qualifying_sessions.session_key = qualifying.session_key
-                    and results.driver_number = qualifying.driver_number
             where results.session_key = ?
             order by
                 results.classified_position nulls last,
                 results.laps_completed desc nulls last,
                 results.driver_number
             """,
-            QUALIFYING_FOR.get(session_kind, "qualifying"),
             session_key,
         )
 

@@ -4,7 +4,7 @@
     (its qualifying and practice, earlier races); the race's own result sits only in the target_* columns.
     The row set is qualifying's entry list, so a warehouse cut off before the race gives the same rows.
 -#}
-{%- set long_run_min_laps = var('long_run_min_laps', 5) -%}
+{%- set long_run_min_laps = var('long_run_min_laps') -%}
 with
 
 sessions as (
@@ -37,6 +37,15 @@ qualifying as (
 
 ),
 
+meetings as (
+
+    select
+        meeting_key,
+        qualifying_session_key
+    from {{ ref('dim_meetings') }}
+
+),
+
 results as (
 
     select
@@ -45,6 +54,7 @@ results as (
         driver_id,
         session_kind,
         classified_position,
+        grid_position,
         points,
         is_retired
     from {{ ref('fct_session_results') }}
@@ -100,10 +110,11 @@ entrants as (
         qualifying.best_duration_s
         - min(qualifying.best_duration_s) over (partition by qualifying.session_key) as qualifying_gap_to_pole_s
     from races
+    inner join meetings
+        on races.meeting_key = meetings.meeting_key
     inner join sessions as qualifying_sessions
         on
-            races.meeting_key = qualifying_sessions.meeting_key
-            and qualifying_sessions.session_kind = 'qualifying'
+            meetings.qualifying_session_key = qualifying_sessions.session_key
             and races.race_started_at > qualifying_sessions.started_at
     inner join qualifying
         on qualifying_sessions.session_key = qualifying.session_key
@@ -178,6 +189,7 @@ weekend_practice as (
 race_history as (
 
     select
+        results.session_key,
         results.driver_id,
         sessions.season,
         sessions.circuit_key,
@@ -185,19 +197,11 @@ race_history as (
         results.session_kind,
         results.classified_position,
         results.points,
-        qualifying.grid_position - results.classified_position as positions_gained,
+        results.grid_position - results.classified_position as positions_gained,
         case when coalesce(results.is_retired, false) then 1.0 else 0.0 end as dnf
     from results
     inner join sessions
         on results.session_key = sessions.session_key
-    left outer join sessions as qualifying_sessions
-        on
-            sessions.meeting_key = qualifying_sessions.meeting_key
-            and qualifying_sessions.session_kind = 'qualifying'
-    left outer join qualifying
-        on
-            qualifying_sessions.session_key = qualifying.session_key
-            and results.driver_number = qualifying.driver_number
 
 ),
 
@@ -216,7 +220,7 @@ earlier_races as (
         race_history.dnf,
         row_number() over (
             partition by entrants.race_session_key, entrants.driver_number
-            order by race_history.started_at desc
+            order by race_history.started_at desc, race_history.session_key desc
         ) as races_ago
     from entrants
     inner join race_history

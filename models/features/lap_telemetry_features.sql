@@ -19,7 +19,7 @@
         cluster_by=['session_key', 'driver_number'],
     )
 }}
-{%- set full_throttle_pct = var('full_throttle_pct', 98) -%}
+{%- set full_throttle_pct = var('full_throttle_pct') -%}
 {#- The sessions to (re)build, looked up before the query runs: a literal list lets the warehouse filter the
     telemetry staging tables at their scan. -#}
 {%- set only_sessions_to_build = '' -%}

@@ -63,8 +63,10 @@ pit_stops as (
         session_key,
         lane_duration_s
     from {{ ref('fct_pit_stops') }}
-    -- longer passages are repairs, penalties or red-flag stops (as marts.pit_loss_by_circuit)
-    where lane_duration_s between 10 and 60
+    -- race stops (no red-flag entries or penalties); longer passages are repairs (as marts.pit_loss_by_circuit)
+    where
+        stop_kind = 'race_stop'
+        and lane_duration_s between 10 and 60
 
 ),
 

@@ -1,15 +1,13 @@
 {#-
     One row per (session, driver, stint) of the sessions with laps. Degradation: the least-squares slope of
     fuel-corrected lap time on tyre age over the stint's representative laps, as marts.tyre_degradation does
-    (same vars fuel_effect_s_per_lap and min_degradation_laps), with stricter laps: a clean lap (fct_laps) that
+    (the same macros/degradation.sql and its vars), with stricter laps: a clean lap (fct_laps) that
     also ends under green (the next lap starts green: the lap a safety car is called in is slow) and whose
     tyres suit the weather (slicks when dry, intermediates or wets in rain), within 107 % of the session's
     fastest clean lap (drops practice cool-down laps, which OpenF1 does not flag). Fuel correction (races and
     sprints only; in practice the fuel load is unknown): lap time + fuel_effect_s_per_lap * (lap_number - 1).
 -#}
-{%- set fuel_effect = var('fuel_effect_s_per_lap', 0.06) -%}
-{%- set min_laps = var('min_degradation_laps', 5) -%}
-{%- set max_pct_of_fastest = var('representative_lap_max_pct_of_fastest', 107) -%}
+{%- set max_pct_of_fastest = var('representative_lap_max_pct_of_fastest') -%}
 with
 
 laps as (
@@ -68,10 +66,10 @@ laps_flagged as (
         laps.stint_number,
         laps.tyre_age_laps,
         laps.lap_duration_s,
-        laps.lap_duration_s
-        + case
-            when sessions.session_kind in ('race', 'sprint') then {{ fuel_effect }} * (laps.lap_number - 1)
-            else 0
+        case
+            when sessions.session_kind in ('race', 'sprint')
+                then {{ fuel_corrected_lap_duration('laps.lap_duration_s', 'laps.lap_number') }}
+            else laps.lap_duration_s
         end as fuel_corrected_duration_s,
         laps.is_clean_lap
         and coalesce(
@@ -124,8 +122,7 @@ stint_fits as (
         avg(lap_duration_s) as mean_lap_duration_s,
         avg(fuel_corrected_duration_s) as mean_fuel_corrected_duration_s,
         avg({{ dbt.safe_cast('tyre_age_laps', type_double()) }}) as mean_tyre_age_laps,
-        covar_pop(fuel_corrected_duration_s, tyre_age_laps) as age_time_covariance,
-        var_pop(tyre_age_laps) as age_variance
+        {{ degradation_slope('fuel_corrected_duration_s', 'tyre_age_laps') }} as degradation_s_per_lap
     from representative_laps
     group by session_key, driver_number, stint_number
 
@@ -154,13 +151,9 @@ stint_fits_sloped as (
         stint_fits.best_lap_duration_s,
         stint_fits.mean_lap_duration_s,
         stint_fits.mean_fuel_corrected_duration_s,
+        stint_fits.degradation_s_per_lap,
         stint_fits.mean_lap_duration_s - session_best.best_lap_duration_s as mean_pace_vs_session_best_s,
         stint_fits.best_lap_duration_s - session_best.best_lap_duration_s as best_pace_vs_session_best_s,
-        case
-            when
-                stint_fits.representative_laps >= {{ min_laps }} and stint_fits.age_variance > 0
-                then stint_fits.age_time_covariance / stint_fits.age_variance
-        end as degradation_s_per_lap,
         coalesce(stint_fits.representative_laps, 0) as representative_laps
     from stints
     inner join sessions

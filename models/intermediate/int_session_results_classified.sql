@@ -3,8 +3,86 @@
     OpenF1 leaves a disqualified driver with position null and dsq false, so a driver without a position who
     neither retired nor failed to start is DSQ when he completed 90% of the winner's laps (or OpenF1 gives no
     laps), else NC (not classified: running at the end but too far behind).
+    OpenF1 sometimes omits a driver who did not start from session_result while the drivers endpoint lists him:
+    a driver entered in a race or sprint that has a result but absent from it is added as DNS (no position,
+    no points), so he stands in the classification and the championship like any other entrant.
 -#}
 with
+
+reported_results as (
+
+    select
+        session_key,
+        driver_number,
+        position,
+        laps_completed,
+        is_dnf,
+        is_dns,
+        is_dsq,
+        duration_s,
+        gap_to_leader_s,
+        gap_to_leader_laps,
+        openf1_points,
+        load_id
+    from {{ ref('stg_openf1__session_results') }}
+
+),
+
+drivers as (
+
+    select distinct
+        session_key,
+        driver_number
+    from {{ ref('stg_openf1__drivers') }}
+    where driver_number is not null
+
+),
+
+sessions as (
+
+    select
+        session_key,
+        meeting_key,
+        season,
+        session_name,
+        session_type,
+        session_kind
+    from {{ ref('stg_openf1__sessions') }}
+
+),
+
+sessions_with_results as (
+
+    -- a missing starter is known from the load that brought the session's result
+    select
+        session_key,
+        max(load_id) as load_id
+    from reported_results
+    group by session_key
+
+),
+
+missing_starters as (
+
+    -- entered (drivers endpoint) in a race or sprint with a result, but absent from that result
+    select
+        drivers.session_key,
+        drivers.driver_number,
+        sessions_with_results.load_id
+    from drivers
+    inner join sessions_with_results
+        on drivers.session_key = sessions_with_results.session_key
+    inner join sessions
+        on drivers.session_key = sessions.session_key
+    left outer join reported_results
+        on
+            drivers.session_key = reported_results.session_key
+            and drivers.driver_number = reported_results.driver_number
+    where
+        sessions.session_kind in ('race', 'sprint')
+        and reported_results.driver_number is null
+
+),
 
 session_results as (
 
@@ -19,20 +97,26 @@ session_results as (
         duration_s,
         gap_to_leader_s,
         gap_to_leader_laps,
-        openf1_points
-    from {{ ref('stg_openf1__session_results') }}
+        openf1_points,
+        load_id
+    from reported_results
 
-),
-
-sessions as (
+    union all
 
     select
         session_key,
-        meeting_key,
-        season,
-        session_name,
-        session_type
-    from {{ ref('stg_openf1__sessions') }}
+        driver_number,
+        cast(null as {{ dbt.type_int() }}) as position,  -- noqa: RF04
+        0 as laps_completed,
+        false as is_dnf,
+        true as is_dns,
+        false as is_dsq,
+        cast(null as {{ type_double() }}) as duration_s,
+        cast(null as {{ type_double() }}) as gap_to_leader_s,
+        cast(null as {{ dbt.type_int() }}) as gap_to_leader_laps,
+        cast(null as {{ type_double() }}) as openf1_points,
+        load_id
+    from missing_starters
 
 ),
 
@@ -81,12 +165,8 @@ with_session as (
         session_results.gap_to_leader_s,
         session_results.gap_to_leader_laps,
         session_results.openf1_points,
-        case
-            when sessions.session_type = 'Race' and sessions.session_name like '%Sprint%' then 'sprint'
-            when sessions.session_type = 'Race' then 'race'
-            when sessions.session_type = 'Qualifying' then 'qualifying'
-            else 'practice'
-        end as session_kind,
+        session_results.load_id,
+        sessions.session_kind,
         max(case when session_results.position = 1 then session_results.laps_completed end)
             over (partition by session_results.session_key) as winner_laps
     from session_results
@@ -149,7 +229,8 @@ final as (
         classified.gap_to_leader_s,
         coalesce(fastest_laps.session_lap_rank = 1, false) as has_fastest_lap,
         fastest_laps.lap_duration_s as fastest_lap_duration_s,
-        classified.openf1_points
+        classified.openf1_points,
+        classified.load_id
     from classified
     left outer join fastest_laps
         on

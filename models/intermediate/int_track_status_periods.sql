@@ -1,9 +1,13 @@
 {#-
-    Track status periods per session from race control: each status-setting message opens a period that lasts
-    until the next one. Statuses: 'red' (red flag), 'sc' (safety car deployed), 'vsc' (virtual safety car
-    deployed), 'yellow' (a yellow or double yellow flag, track or sector), 'green' (green flag or track clear).
-    Safety-car messages are matched on patterns ('%VIRTUAL SAFETY CAR DEPLOYED%'), not exact strings;
-    'ENDING' / 'IN THIS LAP' messages keep the status until the green flag.
+    Track status periods per session from race control, in two layers:
+    - the neutralisation: a red flag, a safety car or a virtual safety car (matched on patterns, e.g.
+      '%VIRTUAL SAFETY CAR DEPLOYED%') lasts until a track-wide green or clear ('GREEN LIGHT - PIT EXIT OPEN',
+      'TRACK CLEAR'); 'ENDING' / 'IN THIS LAP' messages and sector clears do not end it;
+    - local flags: a track or sector yellow (or double yellow) lasts until a green or a clear (track or sector).
+    The status is the neutralisation while one is out, else 'yellow' or 'green' from the local flags.
+    Messages sharing an instant (OpenF1 sends 'SAFETY CAR DEPLOYED' and 'CLEAR IN TRACK SECTOR 10' in the same
+    second) resolve by precedence, red > sc > vsc > end of neutralisation, and yellow > green, so each instant
+    has one state and the order over instants is total: every build gives the same periods.
 -#}
 with
 
@@ -21,21 +25,78 @@ race_control as (
 
 ),
 
-status_events as (
+events as (
 
     select
         session_key,
         recorded_at,
         case
-            when flag = 'RED' then 'red'
-            when category = 'SafetyCar' and message like '%VIRTUAL SAFETY CAR DEPLOYED%' then 'vsc'
-            when category = 'SafetyCar' and message like '%SAFETY CAR DEPLOYED%' then 'sc'
-            when flag in ('YELLOW', 'DOUBLE YELLOW') and scope in ('Track', 'Sector') then 'yellow'
-            when flag = 'GREEN' then 'green'
-            when flag = 'CLEAR' and scope = 'Track' then 'green'
-            when flag = 'CLEAR' and scope = 'Sector' then 'green'
-        end as track_status
+            when flag = 'RED' then 1
+            when category = 'SafetyCar' and message like '%VIRTUAL SAFETY CAR DEPLOYED%' then 3
+            when category = 'SafetyCar' and message like '%SAFETY CAR DEPLOYED%' then 2
+            when flag = 'GREEN' and coalesce(scope, 'Track') = 'Track' then 4
+            when flag = 'CLEAR' and scope = 'Track' then 4
+        end as neutralisation_precedence,
+        case
+            when flag in ('YELLOW', 'DOUBLE YELLOW') and scope in ('Track', 'Sector') then 1
+            when flag = 'GREEN' then 2
+            when flag = 'CLEAR' and scope in ('Track', 'Sector') then 2
+        end as local_precedence
     from race_control
+
+),
+
+instants as (
+
+    -- one state per instant: 1 red, 2 sc, 3 vsc, 4 neutralisation over; locally 1 yellow, 2 green
+    select
+        session_key,
+        recorded_at,
+        min(neutralisation_precedence) as neutralisation_precedence,
+        min(local_precedence) as local_precedence
+    from events
+    where neutralisation_precedence is not null or local_precedence is not null
+    group by session_key, recorded_at
+
+),
+
+latest_events as (
+
+    -- for each instant, the latest instant at or before it that set each layer
+    select
+        session_key,
+        recorded_at,
+        max(case when neutralisation_precedence is not null then recorded_at end) over (
+            partition by session_key order by recorded_at rows between unbounded preceding and current row
+        ) as neutralisation_set_at,
+        max(case when local_precedence is not null then recorded_at end) over (
+            partition by session_key order by recorded_at rows between unbounded preceding and current row
+        ) as local_set_at
+    from instants
+
+),
+
+states as (
+
+    select
+        latest_events.session_key,
+        latest_events.recorded_at,
+        case
+            when neutralisations.neutralisation_precedence = 1 then 'red'
+            when neutralisations.neutralisation_precedence = 2 then 'sc'
+            when neutralisations.neutralisation_precedence = 3 then 'vsc'
+            when local_flags.local_precedence = 1 then 'yellow'
+            else 'green'
+        end as track_status
+    from latest_events
+    left outer join instants as neutralisations
+        on
+            latest_events.session_key = neutralisations.session_key
+            and latest_events.neutralisation_set_at = neutralisations.recorded_at
+    left outer join instants as local_flags
+        on
+            latest_events.session_key = local_flags.session_key
+            and latest_events.local_set_at = local_flags.recorded_at
 
 ),
 
@@ -45,16 +106,14 @@ ordered as (
         session_key,
         recorded_at as started_at,
         track_status,
-        lag(track_status) over (partition by session_key order by recorded_at) as previous_status,
-        row_number() over (partition by session_key order by recorded_at, track_status) as event_number
-    from status_events
-    where track_status is not null
+        lag(track_status) over (partition by session_key order by recorded_at) as previous_status
+    from states
 
 ),
 
 changes as (
 
-    -- consecutive messages with the same status collapse into one period
+    -- consecutive instants with the same status collapse into one period
     select
         session_key,
         started_at,
@@ -70,8 +129,8 @@ periods as (
         session_key,
         track_status,
         started_at,
-        row_number() over (partition by session_key order by started_at, track_status) as period_number,
-        lead(started_at) over (partition by session_key order by started_at, track_status) as ended_at
+        row_number() over (partition by session_key order by started_at) as period_number,
+        lead(started_at) over (partition by session_key order by started_at) as ended_at
     from changes
 
 )

@@ -24,7 +24,9 @@ rounds as (
         meeting_key,
         round_number,
         race_session_key,
-        sprint_session_key
+        sprint_session_key,
+        qualifying_session_key,
+        sprint_qualifying_session_key
     from {{ ref('int_race_weekends_numbered') }}
 
 ),
@@ -46,6 +48,8 @@ final as (
         meetings.started_at,
         rounds.race_session_key,
         rounds.sprint_session_key,
+        rounds.qualifying_session_key,
+        rounds.sprint_qualifying_session_key,
         rounds.sprint_session_key is not null as is_sprint_weekend
     from meetings
     left outer join rounds

@@ -8,6 +8,7 @@ sessions as (
         season,
         session_name,
         session_type,
+        session_kind,
         started_at,
         ended_at,
         utc_offset,
@@ -16,6 +17,21 @@ sessions as (
         circuit_short_name,
         country_name
     from {{ ref('stg_openf1__sessions') }}
+
+),
+
+loads as (
+
+    select loaded_at
+    from {{ ref('stg_openf1__loads') }}
+    where is_complete
+
+),
+
+newest_load as (
+
+    select max(loaded_at) as newest_loaded_at
+    from loads
 
 ),
 
@@ -44,15 +60,19 @@ final as (
         sessions.circuit_key,
         sessions.circuit_short_name,
         sessions.country_name,
-        case
-            when sessions.session_type = 'Race' and sessions.session_name like '%Sprint%' then 'sprint'
-            when sessions.session_type = 'Race' then 'race'
-            when sessions.session_type = 'Qualifying' and sessions.session_name like '%Sprint%'
-                then 'sprint_qualifying'
-            when sessions.session_type = 'Qualifying' then 'qualifying'
-            else 'practice'
-        end as session_kind
+        sessions.session_kind,
+        -- results can still be amended (penalties, disqualifications, appeals) until the window after the
+        -- session has passed; judged at the warehouse's newest load, so the same data always gives the same flag
+        coalesce(
+            sessions.session_kind in ('race', 'sprint', 'qualifying', 'sprint_qualifying')
+            and newest_load.newest_loaded_at is not null
+            and sessions.ended_at is not null
+            and {{ dbt.datediff('sessions.ended_at', 'newest_load.newest_loaded_at', 'second') }}
+            < {{ var('results_window_days') }} * 86400,
+            false
+        ) as is_result_provisional
     from sessions
+    cross join newest_load
     left outer join rounds
         on sessions.meeting_key = rounds.meeting_key
 

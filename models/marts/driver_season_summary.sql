@@ -1,4 +1,9 @@
-{#- One row per (season, driver_id): the season in numbers, with the final championship standing. -#}
+{#-
+    One row per (season, driver_id): the season in numbers, with the final championship standing.
+    Two facts about Grand Prix qualifying, kept apart: fastest_qualifier_count (he set the fastest time) and
+    pole_positions (he started the race from the first grid slot, after penalties: starting_grid), which is the
+    one F1's own records count (Belgium 2024: Verstappen fastest, Leclerc on pole).
+-#}
 with
 
 results as (
@@ -34,7 +39,8 @@ qualifying as (
         season,
         driver_id,
         avg(grid_position) as mean_grid_position,
-        count(case when qualifying_position = 1 then 1 end) as pole_positions
+        count(case when qualifying_position = 1 then 1 end) as fastest_qualifier_count,
+        count(case when grid_position = 1 then 1 end) as pole_positions
     from {{ ref('fct_qualifying') }}
     where session_kind = 'qualifying'
     group by season, driver_id
@@ -88,7 +94,8 @@ final as (
         season_totals.sprint_points,
         season_totals.points,
         final_standings.position as championship_position,
-        coalesce(qualifying.pole_positions, 0) as pole_positions
+        coalesce(qualifying.pole_positions, 0) as pole_positions,
+        coalesce(qualifying.fastest_qualifier_count, 0) as fastest_qualifier_count
     from season_totals
     left outer join qualifying
         on

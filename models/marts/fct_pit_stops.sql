@@ -5,6 +5,7 @@ pit_stops as (
     select
         session_key,
         meeting_key,
+        session_kind,
         driver_number,
         stop_number,
         lap_number,
@@ -14,8 +15,10 @@ pit_stops as (
         stint_number_before,
         stint_number_after,
         compound_before,
-        compound_after
-    from {{ ref('int_pit_stops_sequenced') }}
+        compound_after,
+        track_status_at_stop,
+        stop_kind
+    from {{ ref('int_pit_stops_classified') }}
 
 ),
 
@@ -51,12 +54,15 @@ final as (
         sessions.season,
         sessions.session_name,
         sessions.session_type,
+        pit_stops.session_kind,
         sessions.circuit_key,
         pit_stops.driver_number,
         drivers.driver_id,
         drivers.driver_code,
         drivers.team_name,
         pit_stops.stop_number,
+        pit_stops.stop_kind,
+        pit_stops.track_status_at_stop,
         pit_stops.lap_number,
         pit_stops.pitted_at,
         pit_stops.lane_duration_s,

@@ -49,8 +49,46 @@ rounds as (
 
     select
         meeting_key,
-        round_number
+        round_number,
+        race_session_key,
+        sprint_session_key,
+        qualifying_session_key,
+        sprint_qualifying_session_key
     from {{ ref('int_race_weekends_numbered') }}
+
+),
+
+starting_grids as (
+
+    -- starting_grid's session_key is the qualifying session that set the grid
+    select
+        session_key as qualifying_session_key,
+        driver_number,
+        grid_position
+    from {{ ref('stg_openf1__starting_grids') }}
+
+),
+
+grids as (
+
+    -- the grid of each race and sprint: the weekend's matching qualifying's starting grid
+    select
+        rounds.race_session_key as session_key,
+        starting_grids.driver_number,
+        starting_grids.grid_position
+    from rounds
+    inner join starting_grids
+        on rounds.qualifying_session_key = starting_grids.qualifying_session_key
+
+    union all
+
+    select
+        rounds.sprint_session_key as session_key,
+        starting_grids.driver_number,
+        starting_grids.grid_position
+    from rounds
+    inner join starting_grids
+        on rounds.sprint_qualifying_session_key = starting_grids.qualifying_session_key
 
 ),
 
@@ -144,6 +182,7 @@ scored as (
         drivers.full_name,
         drivers.team_name,
         with_distance.classified_position,
+        grids.grid_position,
         with_distance.result_class,
         with_distance.status,
         with_distance.is_retired,
@@ -169,6 +208,10 @@ scored as (
             and with_distance.driver_number = drivers.driver_number
     left outer join rounds
         on with_distance.meeting_key = rounds.meeting_key
+    left outer join grids
+        on
+            with_distance.session_key = grids.session_key
+            and with_distance.driver_number = grids.driver_number
     left outer join position_points
         on
             with_distance.session_key = position_points.session_key

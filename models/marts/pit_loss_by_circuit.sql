@@ -1,6 +1,7 @@
 {#-
-    One row per (circuit, season): what a race pit stop costs there. Pit-lane time (entry to exit) of race
-    stops between 10 and 60 s (longer passages are repairs, penalties or red-flag stops).
+    One row per (circuit, season): what a race pit stop costs there. Pit-lane time (entry to exit) of green-flag
+    Grand Prix race stops (stop_kind 'race_stop', track_status_at_stop 'green': stops under a safety car or VSC
+    cost less, red-flag entries and penalties are not stops) between 10 and 60 s (longer ones are repairs).
 -#}
 with
 
@@ -13,7 +14,9 @@ pit_stops as (
         stop_duration_s
     from {{ ref('fct_pit_stops') }}
     where
-        session_name = 'Race'
+        session_kind = 'race'
+        and stop_kind = 'race_stop'
+        and track_status_at_stop = 'green'
         and circuit_key is not null
         and lane_duration_s between 10 and 60
 

@@ -1,4 +1,8 @@
-{#- One row per (season, team_name): results, reliability and pit-lane work, with the final standing. -#}
+{#-
+    One row per (season, team_name): results, reliability and pit-lane work, with the final standing.
+    Pit-lane figures count Grand Prix race stops only (stop_kind 'race_stop', any track status): red-flag
+    entries (tens of minutes in the lane) and penalties served in the pit lane are not pit stops.
+-#}
 with
 
 results as (
@@ -22,7 +26,10 @@ pit_stops as (
         lane_duration_s,
         stop_duration_s
     from {{ ref('fct_pit_stops') }}
-    where session_name = 'Race' and team_name is not null
+    where
+        session_kind = 'race'
+        and stop_kind = 'race_stop'
+        and team_name is not null
 
 ),
 

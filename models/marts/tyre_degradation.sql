@@ -1,14 +1,20 @@
 {#-
     One row per (session, driver, stint) of a race: how fast the tyres lost pace. The slope is the least-squares
     slope of fuel-corrected lap time on tyre age over the stint's clean laps: each lap is credited the time the
-    car gained by burning fuel since lap 1 (var fuel_effect_s_per_lap, 0.06 s a lap by default: about 1.7 kg of fuel a lap at 0.035 s per kg), so the slope
-    shows the tyre, not the lighter car. Null with fewer than var min_degradation_laps (5) clean laps.
+    car gained by burning fuel since lap 1 (var fuel_effect_s_per_lap), so the slope shows the tyre, not the
+    lighter car. Null with fewer than var min_degradation_laps clean laps (the definition: macros/degradation.sql).
 -#}
-{%- set fuel_effect = var('fuel_effect_s_per_lap', 0.06) -%}
-{%- set min_laps = var('min_degradation_laps', 5) -%}
 with
 
-laps as (
+races as (
+
+    select session_key
+    from {{ ref('dim_sessions') }}
+    where session_kind in ('race', 'sprint')
+
+),
+
+race_laps as (
 
     select
         session_key,
@@ -25,10 +31,18 @@ laps as (
         lap_duration_s
     from {{ ref('fct_laps') }}
     where
-        session_type = 'Race'
-        and is_clean_lap
+        is_clean_lap
         and stint_number is not null
         and tyre_age_laps is not null
+
+),
+
+laps as (
+
+    select race_laps.*
+    from race_laps
+    inner join races
+        on race_laps.session_key = races.session_key
 
 ),
 
@@ -36,7 +50,7 @@ corrected as (
 
     select
         *,
-        lap_duration_s + {{ fuel_effect }} * (lap_number - 1) as fuel_corrected_duration_s
+        {{ fuel_corrected_lap_duration('lap_duration_s', 'lap_number') }} as fuel_corrected_duration_s
     from laps
 
 ),
@@ -58,8 +72,7 @@ stints as (
         max(tyre_age_laps) as last_tyre_age_laps,
         avg(lap_duration_s) as mean_lap_duration_s,
         avg(fuel_corrected_duration_s) as mean_fuel_corrected_duration_s,
-        covar_pop(fuel_corrected_duration_s, tyre_age_laps) as age_time_covariance,
-        var_pop(tyre_age_laps) as age_variance
+        {{ degradation_slope('fuel_corrected_duration_s', 'tyre_age_laps') }} as degradation_s_per_lap
     from corrected
     group by session_key, driver_number, stint_number
 
@@ -82,9 +95,7 @@ final as (
         last_tyre_age_laps,
         mean_lap_duration_s,
         mean_fuel_corrected_duration_s,
-        case
-            when clean_laps >= {{ min_laps }} and age_variance > 0 then age_time_covariance / age_variance
-        end as degradation_s_per_lap
+        degradation_s_per_lap
     from stints
 
 )

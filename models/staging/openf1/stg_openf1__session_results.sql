@@ -69,7 +69,8 @@ renamed as (
             when is_array_result
                 then {{ dbt.safe_cast(json_array_element('gap_to_leader', 2), type_double()) }}
         end as q3_gap_to_leader_s,
-        cast(points as {{ type_double() }}) as openf1_points
+        cast(points as {{ type_double() }}) as openf1_points,
+        cast(_dlt_load_id as {{ dbt.type_string() }}) as load_id
     from ranked
     where load_rank = 1
 

@@ -26,7 +26,11 @@ ranked as (
 
     select
         *,
-        row_number() over (partition by session_key order by _dlt_load_id desc) as load_rank
+        -- latest load wins; rows of one load sharing a key are ordered on their values, so a build is repeatable
+        row_number() over (
+            partition by session_key
+            order by _dlt_load_id desc, date_start asc, date_end asc, session_name asc, session_type asc, meeting_key asc
+        ) as load_rank
     from source
 
 ),
@@ -39,6 +43,7 @@ renamed as (
         cast(year as {{ dbt.type_int() }}) as season,
         session_name,
         session_type,
+        {{ session_kind('session_type', 'session_name') }} as session_kind,
         {{ utc_timestamp('date_start') }} as started_at,
         {{ utc_timestamp('date_end') }} as ended_at,
         gmt_offset as utc_offset,

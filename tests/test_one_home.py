@@ -1,0 +1,59 @@
+"""One fact, one home: a definition lives in one model, macro or var, and a copy that comes back fails here.
+
+These read the project's SQL as text (fast, no warehouse); the data-level guard for session_kind is the dbt test
+tests/dbt/marts/assert_session_kind_has_one_home.sql.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SQL_FILES = sorted([*ROOT.glob("models/**/*.sql"), *ROOT.glob("macros/**/*.sql"), *ROOT.glob("tests/dbt/**/*.sql")])
+
+
+def _sql(path: Path) -> str:
+    """The file without its Jinja comments ({# ... #}), where a rule may be described in words."""
+    return re.sub(r"\{#.*?#\}", "", path.read_text(), flags=re.S)
+
+
+def _files_matching(pattern: str) -> set[str]:
+    regex = re.compile(pattern, re.I)
+    return {str(p.relative_to(ROOT)) for p in SQL_FILES if regex.search(_sql(p))}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "home"),
+    [
+        pytest.param(r"like\s+'%sprint%'", {"macros/session_kind.sql"}, id="session-kind-rule"),
+        pytest.param(r"\bcovar_pop\s*\(", {"macros/degradation.sql"}, id="degradation-slope"),
+        pytest.param(r"fuel_effect_s_per_lap", {"macros/degradation.sql"}, id="fuel-correction"),
+        pytest.param(r"\{\{\s*session_kind\(", {"models/staging/openf1/stg_openf1__sessions.sql"}, id="session-kind-call"),
+    ],
+)
+def test_definition_has_one_home(pattern: str, home: set[str]) -> None:
+    assert _files_matching(pattern) == home
+
+
+def test_meeting_qualifying_lookup_has_one_home() -> None:
+    """"The meeting's qualifying" is int_race_weekends_numbered's (dim_meetings.qualifying_session_key): no model
+    or report query joins sessions on meeting_key to pick a qualifying session again."""
+    lookup = re.compile(r"meeting_key\s*=\s*\w+\.meeting_key[^;]{0,200}?session_kind\s*(=|in)\s*\(?\s*'(sprint_)?qualifying'", re.S)
+    copies = {str(p.relative_to(ROOT)) for p in [*SQL_FILES, ROOT / "reports" / "queries.py"] if lookup.search(_sql(p))}
+    assert copies == set()
+
+
+def test_vars_have_one_default_in_dbt_project() -> None:
+    """Every var a model reads is declared once in dbt_project.yml; none carries an inline default of its own."""
+    declared = set(yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"])
+    used, inline_defaults = set(), set()
+    for path in SQL_FILES:
+        text = _sql(path)
+        used |= set(re.findall(r"\bvar\(\s*'(\w+)'", text))
+        inline_defaults |= {f"{path.name}: {name}" for name in re.findall(r"\bvar\(\s*'(\w+)'\s*,", text)}
+    assert inline_defaults == set()
+    assert used <= declared, used - declared

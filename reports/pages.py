@@ -255,6 +255,10 @@ def race_context(marts: Marts, session: Row, colours: Colours) -> dict[str, Any]
         undercut["attacking_colour"] = colours.team(season, undercut["attacking_team_name"])
         undercut["target_colour"] = colours.team(season, undercut["target_team_name"])
 
+    amendments = marts.amendments(session_key)
+    for amendment in amendments:
+        amendment["colour"] = colours.team(season, team_of.get(amendment["driver_number"]))
+
     without_laps = [row for row in classification if row["driver_number"] not in laps_by_driver]
     return {
         "session": session,
@@ -272,6 +276,7 @@ def race_context(marts: Marts, session: Row, colours: Colours) -> dict[str, Any]
         "weather": weather,
         "weather_chart": weather_chart,
         "undercuts": undercuts,
+        "amendments": amendments,
         "without_laps": without_laps,
         "compounds": charts.COMPOUND_COLOURS,
     }

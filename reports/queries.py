@@ -51,7 +51,8 @@ class Marts:
                 sessions.session_name,
                 sessions.session_kind,
                 sessions.started_at,
-                sessions.utc_offset
+                sessions.utc_offset,
+                sessions.is_result_provisional
             from marts.dim_sessions as sessions
             inner join marts.dim_meetings as meetings
                 on sessions.meeting_key = meetings.meeting_key
@@ -143,6 +144,20 @@ class Marts:
             session_key,
         )
 
+    def amendments(self, session_key: int) -> list[Row]:
+        """Classification fields changed after the result was first published (marts.fct_classification_changes)."""
+        if not self.has_column("fct_classification_changes", "field_name"):
+            return []
+        return self.rows(
+            """
+            select *
+            from marts.fct_classification_changes
+            where session_key = ?
+            order by first_seen_at, driver_number, field_name
+            """,
+            session_key,
+        )
+
     def race_control(self, session_key: int) -> list[Row]:
         """Flags (but blue and all-clear), safety cars and penalties: the messages that shape a race."""
         return self.rows(
@@ -186,7 +201,7 @@ class Marts:
                     undercuts.session_key = targets.session_key
                     and undercuts.target_driver_number = targets.driver_number
             where undercuts.session_key = ?
-            order by undercuts.attacking_stop_lap, undercuts.attacking_position_before
+            order by undercuts.attempt_kind desc, undercuts.attacking_stop_lap, undercuts.attacking_position_before
             """,
             session_key,
         )

@@ -9,6 +9,7 @@ drivers as (
     select
         driver_id,
         season,
+        session_key,
         session_started_at,
         driver_number,
         driver_code,
@@ -33,7 +34,7 @@ latest as (
         headshot_url,
         country_code,
         row_number() over (
-            partition by driver_id order by session_started_at desc, driver_number asc
+            partition by driver_id order by session_started_at desc, session_key desc, driver_number asc
         ) as recency_rank
     from drivers
 

@@ -8,6 +8,7 @@ drivers as (
         team_name,
         team_colour_hex,
         driver_id,
+        session_key,
         session_started_at
     from {{ ref('int_drivers_identified') }}
     where team_name is not null
@@ -20,8 +21,10 @@ colours as (
         season,
         team_name,
         team_colour_hex,
+        -- the newest session's colour; its drivers may disagree: the first driver_id decides (a total order)
         row_number() over (
-            partition by season, team_name order by session_started_at desc
+            partition by season, team_name
+            order by session_started_at desc, session_key desc, driver_id asc, team_colour_hex asc
         ) as recency_rank
     from drivers
     where team_colour_hex is not null

@@ -417,8 +417,8 @@ def test_strategy_and_pit_stops_are_the_marts(site: Path, marts: duckdb.DuckDBPy
         assert group and group.group(1).count('class="stint"') == row["stints"], row
     stops = rows(
         marts,
-        "select driver_code, stop_number, lap_number, lane_duration_s, stop_duration_s from marts.fct_pit_stops"
-        " where session_key = ? order by pitted_at nulls last, lap_number, driver_number",
+        "select driver_code, stop_number, lap_number, lane_duration_s, stop_duration_s, stop_kind, track_status_at_stop"
+        " from marts.fct_pit_stops where session_key = ? order by pitted_at nulls last, lap_number, driver_number",
         session["session_key"],
     )
     table = page.tables["pit-stops"].by_key()
@@ -428,6 +428,8 @@ def test_strategy_and_pit_stops_are_the_marts(site: Path, marts: duckdb.DuckDBPy
         assert shown["lap"] == str(stop["lap_number"])
         assert shown["lane"] == formatting.seconds(stop["lane_duration_s"])
         assert shown["stationary"] == formatting.seconds(stop["stop_duration_s"])
+        assert shown["kind"] == stop["stop_kind"].replace("_", " ")
+        assert shown["track"].lower() == stop["track_status_at_stop"]
 
 
 def test_undercuts_weather_and_track_status_are_the_marts(site: Path, marts: duckdb.DuckDBPyConnection) -> None:
@@ -435,13 +437,13 @@ def test_undercuts_weather_and_track_status_are_the_marts(site: Path, marts: duc
         page = parse(site / race_path(session))
         undercuts = rows(
             marts,
-            "select attacking_stop_lap, outcome from marts.undercuts where session_key = ?"
-            " order by attacking_stop_lap, attacking_position_before",
+            "select attacking_stop_lap, attempt_kind, outcome from marts.undercuts where session_key = ?"
+            " order by attempt_kind desc, attacking_stop_lap, attacking_position_before",
             session["session_key"],
         )
         shown = page.tables.get("undercuts", Table()).by_key().values()
-        assert [(row["lap"], row["outcome"]) for row in shown] == [
-            (str(row["attacking_stop_lap"]), row["outcome"]) for row in undercuts
+        assert [(row["lap"], row["kind"].split(" (")[0], row["outcome"]) for row in shown] == [
+            (str(row["attacking_stop_lap"]), row["attempt_kind"].replace("_", " "), row["outcome"]) for row in undercuts
         ]
         weather = rows(
             marts,

@@ -93,7 +93,8 @@ def test_penalties_served_in_the_pit_lane(warehouse: duckdb.DuckDBPyConnection) 
     10 s stop-and-go (lap 44); each served it at his next visit."""
     served = set(
         warehouse.execute(
-            "select driver_code, stop_kind from marts.fct_pit_stops where session_key = ? and stop_kind like 'penalty%'",
+            "select driver_code, stop_kind from marts.fct_pit_stops "
+            "where session_key = ? and stop_kind like 'penalty%'",
             [QATAR],
         ).fetchall()
     )

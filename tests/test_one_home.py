@@ -35,7 +35,10 @@ def _files_matching(pattern: str) -> set[str]:
         pytest.param(
             r"\{\{\s*session_kind\(",
             # the macro's proof calls it too
-            {"models/staging/openf1/stg_openf1__sessions.sql", "tests/dbt/macros/assert_regex_capture_and_session_kind.sql"},
+            {
+                "models/staging/openf1/stg_openf1__sessions.sql",
+                "tests/dbt/macros/assert_regex_capture_and_session_kind.sql",
+            },
             id="session-kind-call",
         ),
     ],
@@ -45,9 +48,11 @@ def test_definition_has_one_home(pattern: str, home: set[str]) -> None:
 
 
 def test_meeting_qualifying_lookup_has_one_home() -> None:
-    """"The meeting's qualifying" is int_race_weekends_numbered's (dim_meetings.qualifying_session_key): no model
+    """ "The meeting's qualifying" is int_race_weekends_numbered's (dim_meetings.qualifying_session_key): no model
     or report query joins sessions on meeting_key to pick a qualifying session again."""
-    lookup = re.compile(r"meeting_key\s*=\s*\w+\.meeting_key[^;]{0,200}?session_kind\s*(=|in)\s*\(?\s*'(sprint_)?qualifying'", re.S)
+    lookup = re.compile(
+        r"meeting_key\s*=\s*\w+\.meeting_key[^;]{0,200}?session_kind\s*(=|in)\s*\(?\s*'(sprint_)?qualifying'", re.S
+    )
     copies = {str(p.relative_to(ROOT)) for p in [*SQL_FILES, ROOT / "reports" / "queries.py"] if lookup.search(_sql(p))}
     assert copies == set()
 

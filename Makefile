@@ -17,6 +17,12 @@ MEETING ?=#                  a meeting_key or latest
 SESSION ?=#                  a session_key or latest
 ENDPOINTS ?=#                comma-separated subset (default: every endpoint but telemetry)
 FULL_REFRESH ?= 0#           1 = fetch again sessions already loaded for good (and dbt build --full-refresh)
+REFRESH_RESULTS ?= 0#        1 = fetch the results (classification, grid, race control, championships) again for
+#                            every session in scope, even sessions loaded for good: results amended after the race
+# a session's results are fetched again on every load until this many days after it ended (penalties, DSQs,
+# appeals); the loader reads it from OPENF1_RESULTS_WINDOW_DAYS, which also sets its default here
+RESULTS_WINDOW_DAYS ?= $(or $(OPENF1_RESULTS_WINDOW_DAYS),7)
+export OPENF1_RESULTS_WINDOW_DAYS := $(RESULTS_WINDOW_DAYS)
 UNIT_TESTS ?= 0#             1 = dbt's unit tests too (logic, not data: make test runs them; dbt's advice)
 DESTINATION ?= duckdb#       duckdb | bigquery
 WAREHOUSE ?= warehouse/openf1.duckdb
@@ -66,14 +72,15 @@ DBT_BUILD_ARGS += $(if $(WITH_FULL_REFRESH),--full-refresh)
 LOAD_ARGS := --source "$(LOAD_FROM)" --destination $(DESTINATION) --warehouse "$(WAREHOUSE)" \
 	$(if $(SEASON),--season $(SEASON)) $(if $(MEETING),--meeting $(MEETING)) \
 	$(if $(SESSION),--session $(SESSION)) $(if $(ENDPOINTS),--endpoints $(ENDPOINTS)) \
-	$(if $(filter 1 true yes,$(TELEMETRY)),--telemetry) $(if $(WITH_FULL_REFRESH),--full-refresh)
+	$(if $(filter 1 true yes,$(TELEMETRY)),--telemetry) $(if $(WITH_FULL_REFRESH),--full-refresh) \
+	$(if $(filter 1 true yes,$(REFRESH_RESULTS)),--refresh-results)
 
 # ---- help -------------------------------------------------------------------------------------------------
 .PHONY: help
 help: ## List the targets and their variables
 	@echo "OpenF1 warehouse — make <target> [VAR=value ...]"
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}'
-	@echo "Variables: SOURCE=$(SOURCE) SEASON MEETING SESSION ENDPOINTS TELEMETRY FULL_REFRESH UNIT_TESTS DESTINATION=$(DESTINATION) WAREHOUSE=$(WAREHOUSE)"
+	@echo "Variables: SOURCE=$(SOURCE) SEASON MEETING SESSION ENDPOINTS TELEMETRY FULL_REFRESH REFRESH_RESULTS RESULTS_WINDOW_DAYS=$(RESULTS_WINDOW_DAYS) UNIT_TESTS DESTINATION=$(DESTINATION) WAREHOUSE=$(WAREHOUSE)"
 
 # ---- environment ------------------------------------------------------------------------------------------
 $(INSTALLED): requirements.lock
@@ -96,7 +103,7 @@ lock: $(INSTALLED) ## Re-pin requirements.lock from pyproject.toml's dependencie
 
 # ---- the warehouse ----------------------------------------------------------------------------------------
 .PHONY: build
-build: $(INSTALLED) ## Load, transform, data-test and report: the whole warehouse (default: the simulated sample)
+build: $(INSTALLED) ## Load, transform, data-test and report: the whole warehouse (default: the simulated sample; load's variables apply, e.g. REFRESH_RESULTS=1)
 	@$(MAKE) load
 	@$(MAKE) transform
 ifeq ($(IS_BIGQUERY),)
@@ -118,7 +125,7 @@ $(SAMPLE_DIR)/.complete: | $(INSTALLED)
 	@touch $@
 
 .PHONY: load
-load: $(INSTALLED) $(if $(filter sample,$(SOURCE)),$(SAMPLE_DIR)/.complete) ## Load OpenF1 into raw_openf1 (SOURCE, SEASON, MEETING, SESSION, ENDPOINTS, TELEMETRY, FULL_REFRESH)
+load: $(INSTALLED) $(if $(filter sample,$(SOURCE)),$(SAMPLE_DIR)/.complete) ## Load OpenF1 into raw_openf1 (SOURCE, SEASON, MEETING, SESSION, ENDPOINTS, TELEMETRY, FULL_REFRESH, REFRESH_RESULTS, RESULTS_WINDOW_DAYS)
 	@$(if $(filter sample,$(SOURCE)),echo "SOURCE=sample: loading SIMULATED data (a made-up season, not real results)")
 	@$(PY) -m dlt_pipelines.pipeline $(LOAD_ARGS)
 
@@ -175,10 +182,11 @@ features: $(INSTALLED) ## Export the feature tables to Parquet (FEATURES_DIR, de
 
 # ---- tools ----------------------------------------------------------------------------------------------
 .PHONY: simulate
-simulate: $(INSTALLED) ## Simulate a season snapshot: SEASON=2025 ROUNDS=4 SEED=7 OUT=DIR [TELEMETRY_SCOPE=races HZ=3.7]
+simulate: $(INSTALLED) ## Simulate a season snapshot: SEASON=2025 ROUNDS=4 SEED=7 OUT=DIR [TELEMETRY_SCOPE=races HZ=3.7] [AMEND=both|penalty|dsq AMEND_ROUND=K: also OUT.amended/]
 	@test -n "$(OUT)" || { echo "error: give OUT=DIR, the snapshot folder to write"; exit 2; }
 	@$(PY) -m openf1_replay.simulator --season $(or $(SEASON),2025) --rounds $(or $(ROUNDS),4) --seed $(or $(SEED),7) \
-		--telemetry $(or $(TELEMETRY_SCOPE),races) --telemetry-hz $(or $(HZ),3.7) --out "$(OUT)"
+		--telemetry $(or $(TELEMETRY_SCOPE),races) --telemetry-hz $(or $(HZ),3.7) --out "$(OUT)" \
+		$(if $(AMEND),--amend $(AMEND)) $(if $(AMEND_ROUND),--amend-round $(AMEND_ROUND))
 
 .PHONY: serve
 serve: $(INSTALLED) ## Serve a snapshot over HTTP like api.openf1.org: SNAPSHOT=DIR [PORT=8765, 0 = any free port]

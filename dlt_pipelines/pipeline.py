@@ -22,10 +22,10 @@ from typing import Any, NoReturn
 import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from dlt_pipelines import origin, scope
+from dlt_pipelines import origin, refetch, scope
 from dlt_pipelines.openf1 import catalogue, openf1_source, supersede, telemetry
 from dlt_pipelines.openf1.client import OpenF1Client, OpenF1Error, RateLimiter, RetryPolicy
-from dlt_pipelines.openf1.state import LoadLedger
+from dlt_pipelines.openf1.state import Due, LoadLedger
 from openf1_replay.snapshot import SnapshotError
 
 DATASET = "raw_openf1"
@@ -50,13 +50,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--endpoints", help="comma-separated subset of endpoints (default: all but telemetry)")
     parser.add_argument("--telemetry", action="store_true", help="also load car_data and location")
     parser.add_argument("--full-refresh", action="store_true", help="fetch again sessions already loaded for good")
+    parser.add_argument(
+        "--refresh-results",
+        action="store_true",
+        help=f"fetch the results ({', '.join(catalogue.AMENDABLE)}) again for every session in scope, even "
+        "sessions loaded for good: results amended after the race; other endpoints keep their rule",
+    )
+    parser.add_argument(
+        "--results-window-days",
+        default=None,
+        metavar="DAYS",
+        help=f"fetch a session's results again on every run until DAYS after it ended (default "
+        f"${refetch.RESULTS_WINDOW_ENV} or {refetch.RESULTS_WINDOW_DAYS:g}; 0: only until it settles)",
+    )
     parser.add_argument("--destination", choices=("duckdb", "bigquery"), default="duckdb")
     parser.add_argument("--warehouse", default="warehouse/openf1.duckdb", help="the DuckDB file (duckdb only)")
     parser.add_argument(
         "--settle-hours",
         type=float,
         default=3.0,
-        help="a session loaded this long after its end is final and not fetched again",
+        help="a session loaded this long after its end is final and not fetched again (its results: after "
+        "--results-window-days)",
     )
     parser.add_argument(
         "--batch-sessions",
@@ -89,12 +103,17 @@ class Progress:
     dropped: Counter[str] = field(default_factory=Counter)
     skipped_sessions: int = 0
     fetched_sessions: int = 0
+    results_again: Counter[Due] = field(default_factory=Counter)  # sessions whose results are fetched again, by why
     _pending: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+    _notes: dict[int, str] = field(default_factory=dict)
     _session_rows: Counter[int] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def expect(self, session: dict[str, Any], endpoints: set[str]) -> None:
+    def expect(self, session: dict[str, Any], endpoints: set[str], note: str = "") -> None:
+        """``endpoints`` of ``session`` are to be fetched; ``note`` ends its progress line (what and why)."""
         self._pending[session["session_key"]] = set(endpoints)
+        if note:
+            self._notes[session["session_key"]] = note
 
     def fetched(self, session: dict[str, Any], endpoint: str, rows: int) -> None:
         """One endpoint of a session fetched (called from dlt's worker threads for telemetry)."""
@@ -105,7 +124,8 @@ class Progress:
             if self._pending[key]:
                 return
             self.fetched_sessions += 1
-            self.say(f"    {session.get('session_name', '?'):<18} {key:>6}  {self._session_rows[key]:>10,} rows")
+            note = f"  ({self._notes[key]})" if key in self._notes else ""
+            self.say(f"    {session.get('session_name', '?'):<18} {key:>6}  {self._session_rows[key]:>10,} rows{note}")
 
     def say(self, line: str) -> None:
         if not self.quiet:
@@ -153,6 +173,7 @@ def _configure_dlt() -> None:
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     telemetry.worker_count()  # a bad OPENF1_TELEMETRY_WORKERS is an error before anything is fetched
+    results_window = refetch.results_window(args.results_window_days)  # and so is a bad amendment window
     _configure_dlt()
     selected = scope.parse_scope(args.season, args.meeting, args.session, args.endpoints, args.telemetry)
     progress = Progress(quiet=args.quiet)
@@ -170,12 +191,15 @@ def run(args: argparse.Namespace) -> int:
         pipeline = make_pipeline(args.destination, args.warehouse)
         pipeline.sync_destination()
         _finish_interrupted_load(pipeline, progress)
-        ledger = LoadLedger.from_pipeline_state(pipeline.state, settle=timedelta(hours=args.settle_hours))
+        ledger = LoadLedger.from_pipeline_state(
+            pipeline.state, settle=timedelta(hours=args.settle_hours), results_window=results_window
+        )
+        policy = refetch.FetchPolicy(ledger, args.full_refresh, args.refresh_results)
         window = _telemetry_window(args.telemetry_window_minutes, source.is_local)
         children = [e for e in selected.endpoints if catalogue.ENDPOINTS[e].per_session]
 
         def wanted(session: dict[str, Any], endpoint: str) -> bool:
-            return args.full_refresh or not ledger.is_final(session, endpoint)
+            return policy.due(session, endpoint) is not None
 
         # the Parquet files dlt imports, beside the load packages so dlt hard-links them instead of copying
         scratch = Path(pipeline.working_dir) / "import-files"
@@ -208,12 +232,18 @@ def run(args: argparse.Namespace) -> int:
         for session in sessions:
             if session.get("is_cancelled"):
                 continue
-            todo = {e for e in children if wanted(session, e)}
+            dues = {e: policy.due(session, e) for e in children}
+            todo = {e for e, due in dues.items() if due is not None}
             if not todo:
                 progress.skipped_sessions += 1
                 continue
-            progress.expect(session, todo)
+            again = policy.results_again(dues)
+            if again is not None:
+                progress.results_again[again] += 1
+            progress.expect(session, todo, _note(todo, again, results_window))
             by_meeting[session["meeting_key"]].append(session)
+        for count, why in refetch.results_again_reasons(progress.results_again, results_window):
+            progress.say(f"Fetching the results ({', '.join(catalogue.AMENDABLE)}) again for {count} sessions {why}")
         names = {m["meeting_key"]: m.get("meeting_name", "?") for m in meetings}
         batches = _batches(
             list(by_meeting.items()), args.batch_sessions or (LOCAL_BATCH_SESSIONS if source.is_local else 1)
@@ -226,8 +256,18 @@ def run(args: argparse.Namespace) -> int:
         telemetry_tables = [catalogue.ENDPOINTS[e].table for e in catalogue.TELEMETRY]
         for table, rows in supersede.drop_superseded(pipeline, telemetry_tables).items():
             progress.say(f"  {table}: {rows:,} rows of earlier loads of the same sessions deleted")
-    _summary(progress, args, client, time.monotonic() - started)
+    _summary(progress, args, client, time.monotonic() - started, results_window)
     return 0
+
+
+def _note(todo: set[str], again: Due | None, results_window: timedelta) -> str:
+    """A session's progress note when its results are fetched again although it is loaded for good."""
+    if again is None:
+        return ""
+    what = "results only" if todo <= set(catalogue.AMENDABLE) else "results again"
+    if again is Due.AMENDMENT_WINDOW:
+        return f"{what}: inside the {refetch.window_label(results_window)} amendment window"
+    return f"{what}: --refresh-results"
 
 
 def _telemetry_window(minutes: float | None, is_local: bool) -> timedelta | None:
@@ -291,13 +331,17 @@ def _row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
     return {t: n for t, n in info.row_counts.items() if not t.startswith("_dlt")}
 
 
-def _summary(progress: Progress, args: argparse.Namespace, client: OpenF1Client, seconds: float) -> None:
+def _summary(
+    progress: Progress, args: argparse.Namespace, client: OpenF1Client, seconds: float, results_window: timedelta
+) -> None:
     where = args.warehouse if args.destination == "duckdb" else f"BigQuery dataset {DATASET}"
     print(
         f"Loaded into {where} ({DATASET}) in {seconds:.1f} s: {progress.fetched_sessions} sessions fetched, "
         f"{progress.skipped_sessions} skipped as already loaded; {client.requests_sent} requests, "
         f"{client.retries} retried."
     )
+    for count, why in refetch.results_again_reasons(progress.results_again, results_window):
+        print(f"  results refetched for {count} sessions {why}")
     for table, count in sorted(progress.dropped.items()):
         print(f"  {table}: {count} rows without a usable key (null in OpenF1's data) were not loaded")
     if progress.rows:

@@ -14,6 +14,9 @@ whose names are not endpoints are ignored (e.g. a simulator's ``README.md``); an
 A telemetry folder may hold ``_index.json``: the files its writer wrote in OpenF1's answer order (``OrderedFile``),
 so a request for the whole session can be answered from the file's lines as they are, without parsing them.
 An entry holds only while the file's gzip trailer (CRC-32 and length of its text) still matches it.
+
+A snapshot is the API at one moment; two versions of an endpoint (a result amended after the race) are two
+snapshots. The simulator's ``<OUT>.amended/`` is the later one: whole, its unchanged files hard links to ``<OUT>``'s.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 
 from tests.conftest import ROOT
 
@@ -18,6 +19,9 @@ _INHERITED = {
     "WAREHOUSE",
     "SOURCE",
     "BIGQUERY_PROJECT",
+    "REFRESH_RESULTS",
+    "RESULTS_WINDOW_DAYS",
+    "OPENF1_RESULTS_WINDOW_DAYS",
 }
 
 
@@ -79,3 +83,38 @@ def test_full_refresh_reaches_the_loader_and_dbt() -> None:
     assert "--full-refresh" in build
     assert any("dlt_pipelines.pipeline" in line and "--full-refresh" in line for line in plan.splitlines())
     assert "--full-refresh" not in make("-n", "build")
+
+
+def loader_lines(plan: str) -> list[str]:
+    return [line for line in plan.splitlines() if "dlt_pipelines.pipeline" in line]
+
+
+def test_refresh_results_reaches_the_loader_and_leaves_dbt_alone() -> None:
+    plan = make("-n", "build", "SEASON=2024", "REFRESH_RESULTS=1")
+    (load,) = loader_lines(plan)
+    assert "--refresh-results" in load and "--season 2024" in load and "--full-refresh" not in load
+    (build,) = dbt_build_lines(plan)
+    assert "--full-refresh" not in build  # the results marts are tables, rebuilt by every build
+    assert "--refresh-results" not in make("-n", "build")
+
+
+def _variables(help_text: str) -> str:
+    return next(line for line in help_text.splitlines() if line.startswith("Variables:"))
+
+
+def test_help_lists_the_results_variables_and_the_window_in_force() -> None:
+    assert "REFRESH_RESULTS" in _variables(make("help")) and "RESULTS_WINDOW_DAYS=7" in _variables(make("help"))
+    assert "RESULTS_WINDOW_DAYS=3" in _variables(make("help", "RESULTS_WINDOW_DAYS=3"))
+    # the loader's own variable sets the default, so a shell that exports it gets it under make too
+    assert "RESULTS_WINDOW_DAYS=2.5" in _variables(make("help", OPENF1_RESULTS_WINDOW_DAYS="2.5"))
+
+
+def test_the_results_window_reaches_the_loader_through_the_environment(tmp_path: Path) -> None:
+    """RESULTS_WINDOW_DAYS travels as OPENF1_RESULTS_WINDOW_DAYS (exported): the loader names a bad one, in one
+    line, before it touches the warehouse."""
+    warehouse = tmp_path / "untouched.duckdb"
+    done = run_make("load", "SOURCE=/nonexistent", f"WAREHOUSE={warehouse}", "RESULTS_WINDOW_DAYS=-1")
+    assert done.returncode != 0
+    errors = [line for line in done.stderr.splitlines() if not line.startswith("make")]
+    assert len(errors) == 1 and "OPENF1_RESULTS_WINDOW_DAYS=-1 (make: RESULTS_WINDOW_DAYS)" in errors[0], done.stderr
+    assert not warehouse.exists()

@@ -44,6 +44,9 @@ class Endpoint:
     per_session: bool = True  # fetched with session_key=... (children of sessions)
     telemetry: bool = False  # high volume: opt-in, fetched per driver in time windows, loaded as Arrow
     hashed_key: bool = False  # no reliable natural key: primary key is a hash of all fields
+    # Results the stewards can change after the session (penalties, DSQs, appeals: OpenF1 #242): fetched again
+    # until the loader's amendment window after the session has passed, not only until it settles
+    amendable: bool = False
     description: str = ""
     # Fields whose JSON type varies (a float, a '+1 LAP' string, or a [Q1, Q2, Q3] array): loaded as JSON text
     # ("84.542", "+1 LAP", "[84.1, 83.9, null]") so no value is lost to a type clash; staging parses them.
@@ -223,6 +226,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             },
             hashed_key=True,
             description="Race control messages: flags, safety cars, penalties",
+            amendable=True,
         ),
         Endpoint(
             "team_radio",
@@ -259,12 +263,14 @@ ENDPOINTS: dict[str, Endpoint] = {
             },
             mixed=("duration", "gap_to_leader"),
             description="Classification of each session (durations and gaps are arrays in qualifying)",
+            amendable=True,
         ),
         Endpoint(
             "starting_grid",
             ("session_key", "driver_number"),
             {**_SESSION_KEYS, "driver_number": BIGINT, "position": BIGINT, "lap_duration": DOUBLE},
             description="Starting grid; its session_key is the qualifying session's",
+            amendable=True,
         ),
         Endpoint(
             "championship_drivers",
@@ -278,6 +284,7 @@ ENDPOINTS: dict[str, Endpoint] = {
                 "points_current": DOUBLE,
             },
             description="Drivers' championship before and after each race (beta)",
+            amendable=True,
         ),
         Endpoint(
             "championship_teams",
@@ -293,11 +300,13 @@ ENDPOINTS: dict[str, Endpoint] = {
             },
             hashed_key=True,
             description="Constructors' championship before and after each race (beta; team_name can be null)",
+            amendable=True,
         ),
     )
 }
 
 TELEMETRY = tuple(name for name, e in ENDPOINTS.items() if e.telemetry)
+AMENDABLE = tuple(name for name, e in ENDPOINTS.items() if e.amendable)
 
 
 def get(name: str) -> Endpoint:

@@ -3,7 +3,8 @@
 Usage::
 
     python -m openf1_replay.simulator --season 2025 --rounds 4 --seed 7 --out sample/ \\
-        [--telemetry races|all|none] [--telemetry-hz 3.7] [--truth FILE] [--cancelled-round K]
+        [--telemetry races|all|none] [--telemetry-hz 3.7] [--truth FILE] [--cancelled-round K] \\
+        [--amend [penalty|dsq|both]] [--amend-round K]
 
     from openf1_replay.simulator import simulate
     summary = simulate(2025, 4, 7, "sample/", telemetry="races", telemetry_hz=1.0)  # {'rows': {...}, ...}
@@ -43,6 +44,10 @@ Deliberate real-data quirks (each as real OpenF1 data has it; the truth file say
 * ``race_control``: dates in whole seconds; ``lap_number`` null outside races.
 * Time penalties change ``session_result`` but not live ``position``/``intervals`` (as on the real timing feed).
 
+``--amend`` also writes ``<OUT>.amended/`` (``amend``): the season after a stewards' decision published hours after
+one race (a post-race time penalty, a disqualification, or both), in which ``session_result``, ``race_control`` and
+the championships differ and every other file is a hard link to ``<OUT>``'s. ``<OUT>`` is unchanged by it.
+
 Known simplifications: the segment code 2064 (pit lane) appears only outside races, as OPENF1.md says, although
 real race laps show it around pit stops; cars pass freely (no dirty-air model); outlines are not the real circuits.
 
@@ -69,6 +74,11 @@ The truth sidecar (``--truth FILE``, default ``<OUT>.truth.json`` beside the fol
   ``neutralisations`` (kind, start_lap, end_lap, caused_by), ``wet_laps``, ``retirements`` (driver_id,
   driver_number, laps_completed, cause), ``dns``, ``dsq``, ``time_penalty``, ``fastest_lap``, ``stints``
   (driver_number -> [compound, lap_start, lap_end, tyre_age_at_start]), ``missing_laps``, ``null_compound_stints``.
+* ``amendment`` (``--amend`` only; ``arguments`` then also holds ``amend`` and ``amend_round``): ``snapshot``, ``kind``,
+  ``endpoints``, ``round``, ``meeting_key``, ``session_key``, ``session_name``, ``published_at``, ``decisions`` (kind
+  ``time_penalty`` or ``dsq``, driver_id, driver_number, seconds, reason, message, published_at, position_before,
+  position_after), ``classification_changes`` (driver_id, driver_number, position and points before and after) and
+  ``championship_sessions`` (session keys whose championship rows changed). See openf1_replay/README.md.
 """
 
 from openf1_replay.simulator.season import simulate

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import NoReturn
 
+from openf1_replay.simulator.amend import AMEND_KINDS
 from openf1_replay.simulator.season import TELEMETRY_MODES, simulate
 from openf1_replay.simulator.writer import SimulatorError
 
@@ -39,6 +40,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--cancelled-round", type=int, default=None, help="mark this round's meeting and sessions cancelled"
     )
+    parser.add_argument(
+        "--amend",
+        nargs="?",
+        const="both",
+        choices=AMEND_KINDS,
+        default=None,
+        help="also write <OUT>.amended/: the snapshot after a stewards' decision published hours after a race "
+        "(a time penalty, a disqualification, or both: the default)",
+    )
+    parser.add_argument(
+        "--amend-round", type=int, default=None, help="the round whose race --amend amends (default: the last one)"
+    )
     return parser
 
 
@@ -55,11 +68,14 @@ def main(argv: list[str] | None = None) -> int:
             telemetry_hz=args.telemetry_hz,
             truth_path=args.truth,
             cancelled_round=args.cancelled_round,
+            amend=args.amend,
+            amend_round=args.amend_round,
             progress=lambda line: print(line, file=sys.stderr, flush=True),
         )
     except SimulatorError as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 2
     rows = " ".join(f"{endpoint}={count}" for endpoint, count in summary["rows"].items())
-    print(f"wrote {summary['out']} in {summary['seconds']} s (truth: {summary['truth']}): {rows}")
+    amended = f"; amended snapshot: {summary['amended']}" if "amended" in summary else ""
+    print(f"wrote {summary['out']} in {summary['seconds']} s (truth: {summary['truth']}{amended}): {rows}")
     return 0

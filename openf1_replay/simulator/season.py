@@ -8,6 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from openf1_replay.simulator.amend import (
+    AMEND_KINDS,
+    AMENDED_ENDPOINTS,
+    AmendedSeason,
+    amended_path,
+    link_unchanged,
+)
 from openf1_replay.simulator.calendar import build_calendar
 from openf1_replay.simulator.model import build_model
 from openf1_replay.simulator.people import Paddock
@@ -15,7 +22,16 @@ from openf1_replay.simulator.points import Championship
 from openf1_replay.simulator.rng import stream
 from openf1_replay.simulator.track import build_track
 from openf1_replay.simulator.weekend import SeasonEvents, Weekend, WeekendContext, pit_loss_s, race_laps
-from openf1_replay.simulator.writer import MARKER, LineWriter, SimulatorError, prepare_output, write_json, write_readme
+from openf1_replay.simulator.writer import (
+    MARKER,
+    README,
+    LineWriter,
+    SimulatorError,
+    prepare_output,
+    remove_output,
+    write_json,
+    write_readme,
+)
 from openf1_replay.snapshot import ENDPOINTS
 
 MIN_SEASON, MAX_SEASON = 2023, 2100
@@ -37,7 +53,14 @@ def default_truth_path(out: Path | str) -> Path:
 
 
 def validate(
-    season: int, rounds: int, seed: int, telemetry: str, telemetry_hz: float, cancelled_round: int | None
+    season: int,
+    rounds: int,
+    seed: int,
+    telemetry: str,
+    telemetry_hz: float,
+    cancelled_round: int | None,
+    amend: str | None = None,
+    amend_round: int | None = None,
 ) -> None:
     if not MIN_SEASON <= season <= MAX_SEASON:
         raise SimulatorError(f"--season {season}: OpenF1 data starts in {MIN_SEASON}; give a season from {MIN_SEASON}")
@@ -51,6 +74,20 @@ def validate(
         raise SimulatorError(f"--telemetry-hz {telemetry_hz}: give a rate between 0.1 and 20")
     if cancelled_round is not None and not 1 <= cancelled_round <= rounds:
         raise SimulatorError(f"--cancelled-round {cancelled_round}: give a round between 1 and {rounds}")
+    if amend is not None and amend not in AMEND_KINDS:
+        raise SimulatorError(f"--amend {amend!r}: choose one of {', '.join(AMEND_KINDS)}")
+    if amend_round is not None:
+        if amend is None:
+            raise SimulatorError(f"--amend-round {amend_round}: give --amend too (e.g. --amend both)")
+        if not 1 <= amend_round <= rounds or amend_round == cancelled_round:
+            raise SimulatorError(f"--amend-round {amend_round}: give a round from 1 to {rounds}, not a cancelled one")
+    if amend is not None and cancelled_round == rounds == 1:
+        raise SimulatorError("--amend: the only round is cancelled; there is no race to amend")
+
+
+def default_amend_round(rounds: int, cancelled_round: int | None) -> int:
+    """The season's last race that is not cancelled: the one whose result was published last."""
+    return max(r for r in range(1, rounds + 1) if r != cancelled_round)
 
 
 def season_events(seed: int, rounds: int, cancelled_round: int | None) -> SeasonEvents:
@@ -78,16 +115,28 @@ def simulate(
     truth_path: Path | str | None = None,
     cancelled_round: int | None = None,
     progress: Callable[[str], None] | None = None,
+    amend: str | None = None,
+    amend_round: int | None = None,
 ) -> dict[str, Any]:
     """Simulate a season into the snapshot folder ``out``; return a summary (rows per endpoint, paths, time).
 
+    ``amend`` ('penalty', 'dsq' or 'both') also writes ``<OUT>.amended/``: the same snapshot after a stewards'
+    decision published hours after the race ``amend_round`` (default: the last one), recorded in the truth
+    file's ``amendment``. Without it, an amended folder an earlier run left beside ``out`` is removed.
     Raises SimulatorError on bad arguments or an ``out`` that exists and is not an earlier simulator output.
     """
     started = time.perf_counter()
-    validate(season, rounds, seed, telemetry, telemetry_hz, cancelled_round)
+    validate(season, rounds, seed, telemetry, telemetry_hz, cancelled_round, amend, amend_round)
     out = Path(out)
     truth_file = Path(truth_path) if truth_path is not None else default_truth_path(out)
+    amended_out = amended_path(out)
     prepare_output(out, truth_file)
+    if amend is None:
+        if remove_output(amended_out) and progress is not None:
+            progress(f"removed {amended_out}: an amended snapshot of an earlier run, stale now")
+    else:
+        prepare_output(amended_out, truth_file)
+        amend_round = amend_round if amend_round is not None else default_amend_round(rounds, cancelled_round)
 
     calendar = build_calendar(season, rounds, cancelled_round)
     paddock = Paddock(stream(seed, "people"), rounds)
@@ -97,6 +146,8 @@ def simulate(
     ctx = WeekendContext(
         season, seed, model, Championship(), [t.name for t in paddock.teams], events, telemetry, telemetry_hz, counts
     )
+    if amend is not None and amend_round is not None:
+        ctx.amend = AmendedSeason(amend, amend_round, LineWriter(amended_out))
     rounds_truth = []
     with LineWriter(out) as writer:
         counts["meetings"] += writer.write("meetings", [m.meeting_row() for m in calendar])
@@ -117,7 +168,7 @@ def simulate(
                 )
 
     write_readme(out, season, rounds, seed)
-    arguments = {
+    arguments: dict[str, Any] = {
         "season": season,
         "rounds": rounds,
         "seed": seed,
@@ -125,14 +176,52 @@ def simulate(
         "telemetry_hz": telemetry_hz,
         "cancelled_round": cancelled_round,
     }
+    if ctx.amend is not None:  # only when asked: a season without --amend keeps its files byte for byte
+        arguments |= {"amend": ctx.amend.kind, "amend_round": ctx.amend.round}
     write_json(out / MARKER, {"generator": "openf1_replay.simulator", **arguments, "rows": dict(counts)})
-    write_json(truth_file, _truth(arguments, model, paddock, rounds, rounds_truth, events))
+    truth = _truth(arguments, model, paddock, rounds, rounds_truth, events)
+    summary = {"out": str(out), "truth": str(truth_file), "rows": dict(counts)}
+    if ctx.amend is not None:
+        truth["amendment"] = _finish_amendment(ctx.amend, out, amended_out, arguments)
+        summary["amended"] = str(amended_out)
+        if progress is not None:
+            progress(f"amended round {ctx.amend.round}: {_describe(truth['amendment'])} -> {amended_out}")
+    write_json(truth_file, truth)
+    return {**summary, "seconds": round(time.perf_counter() - started, 2)}
+
+
+def _finish_amendment(amend: AmendedSeason, out: Path, amended_out: Path, arguments: dict[str, Any]) -> dict[str, Any]:
+    """Close the amended snapshot, give it the first snapshot's other files (hard links), mark and describe it;
+    return the truth file's ``amendment``."""
+    amend.writer.close()
+    link_unchanged(out, amended_out, skip=(MARKER, README))
+    (amended_out / README).write_text(
+        f"# Simulated OpenF1 snapshot, amended\n\n`{out.name}` after a stewards' decision published hours after "
+        f"round {amend.round}'s race: {', '.join(AMENDED_ENDPOINTS)} differ, every other file is `{out.name}`'s "
+        "(hard-linked). The decision is described in the truth file's `amendment`.\n",
+        encoding="utf-8",
+    )
+    write_json(
+        amended_out / MARKER,
+        {"generator": "openf1_replay.simulator", **arguments, "amendment_of": out.name, "amended": AMENDED_ENDPOINTS},
+    )
     return {
-        "out": str(out),
-        "truth": str(truth_file),
-        "rows": dict(counts),
-        "seconds": round(time.perf_counter() - started, 2),
+        "snapshot": amended_out.name,
+        "kind": amend.kind,
+        "endpoints": list(AMENDED_ENDPOINTS),
+        **(amend.race or {}),
+        "championship_sessions": amend.championship_sessions,
     }
+
+
+def _describe(amendment: dict[str, Any]) -> str:
+    """'car 12 +10 s (P4 -> P7); car 5 disqualified (P1 -> DSQ)'."""
+    parts = []
+    for decision in amendment.get("decisions", []):
+        what = "disqualified" if decision["kind"] == "dsq" else f"+{decision['seconds']:g} s"
+        after = "DSQ" if decision["position_after"] is None else f"P{decision['position_after']}"
+        parts.append(f"car {decision['driver_number']} {what} (P{decision['position_before']} -> {after})")
+    return "; ".join(parts)
 
 
 def _round_truth(meeting: Any, track: Any, model: Any, sessions: list[dict[str, Any]]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from openf1_replay.simulator.amend import AMENDED_ENDPOINTS, AmendedSeason, amend_classification
 from openf1_replay.simulator.calendar import Meeting, Session
 from openf1_replay.simulator.circuits import CIRCUITS
 from openf1_replay.simulator.laps import IN_LAP, OUT_LAP, LapRows, pit_row, stint_row
@@ -23,7 +24,7 @@ from openf1_replay.simulator.points import Championship
 from openf1_replay.simulator.practice import SessionOutcome, run_practice
 from openf1_replay.simulator.qualifying import QualifyingOutcome, run_qualifying
 from openf1_replay.simulator.race import RaceOutcome, run_race
-from openf1_replay.simulator.race_control import race_messages, session_messages
+from openf1_replay.simulator.race_control import message, race_messages, session_messages
 from openf1_replay.simulator.race_plan import plan_race
 from openf1_replay.simulator.radio import radio_rows
 from openf1_replay.simulator.results import Classification, classify
@@ -60,6 +61,7 @@ class WeekendContext:
     telemetry: str  # 'races', 'all' or 'none'
     telemetry_hz: float
     counts: Counter[str]
+    amend: AmendedSeason | None = None  # --amend: the amended snapshot written beside this one
 
 
 def race_laps(length_km: float, sprint: bool) -> int:
@@ -92,8 +94,11 @@ class Weekend:
     def rng(self, session: Session, topic: str) -> np.random.Generator:
         return stream(self.ctx.seed, "session", self.meeting.round, session.name, topic)
 
-    def write(self, endpoint: str, rows: list[dict[str, Any]]) -> None:
+    def write(self, endpoint: str, rows: list[dict[str, Any]], amended: list[dict[str, Any]] | None = None) -> None:
+        """``rows`` into the snapshot; with --amend, into the amended snapshot too (``amended`` instead, if given)."""
         self.ctx.counts[endpoint] += self.writer.write(endpoint, rows)
+        if self.ctx.amend is not None and endpoint in AMENDED_ENDPOINTS:
+            self.ctx.amend.writer.write(endpoint, rows if amended is None else amended)
 
     def run(self) -> list[dict[str, Any]]:
         for session in self.meeting.sessions:
@@ -213,15 +218,14 @@ class Weekend:
         result = classify(outcome, ctx.season, self.rng(session, "classify"))
         timing = build_timing(outcome, self.rng(session, "timing"))
         quirks = self._race_laps_and_tyres(session, outcome, result)
-        self.write("session_result", result.rows)
+        amended = self._amendment(session, outcome, result)
+        self.write("session_result", result.rows, amended.rows if amended else None)
         self.write("position", timing.position)
         self.writer.write_lines("intervals", timing.interval_lines)
         ctx.counts["intervals"] += timing.interval_count
         self.write("overtakes", timing.overtakes)
-        self.write(
-            "race_control",
-            race_messages(outcome, self.track, m.circuit, result, timing.lapped, self.rng(session, "control")),
-        )
+        messages = race_messages(outcome, self.track, m.circuit, result, timing.lapped, self.rng(session, "control"))
+        self.write("race_control", messages, messages + amended.messages if amended else None)
         rain = []
         if plan.wet is not None:
             start, end, _ = plan.wet
@@ -237,8 +241,7 @@ class Weekend:
         drivers, teams = ctx.championship.record(
             m.meeting_key, session.session_key, session.name, self.lineup, results, ctx.team_names
         )
-        self.write("championship_drivers", drivers)
-        self.write("championship_teams", teams)
+        self._championships(session, outcome, drivers, teams, results, amended.rows if amended else None)
         traces = [
             DriveTrace(
                 number=car.entry.number,
@@ -258,6 +261,78 @@ class Weekend:
         ]
         self._telemetry(session, outcome.lights_out_ms, traces)
         self.truth.append(self._race_truth(session, outcome, result, quirks))
+
+    def _amendment(self, session: Session, outcome: RaceOutcome, result: Classification) -> _AmendedRace | None:
+        """The stewards' post-race decision on this race, if it is the one --amend amends."""
+        amend = self.ctx.amend
+        if amend is None or session.name != "Race" or self.meeting.round != amend.round:
+            return None
+        cars = {car.entry.number: car for car in outcome.cars}
+        fastest = outcome.cars[result.fastest_lap[0]].entry.number if result.fastest_lap else None
+        rng = stream(self.ctx.seed, "amend", self.meeting.round)  # a stream of its own: the first version is unchanged
+        amendment = amend_classification(result.rows, self.ctx.season, session.name, amend.kind, fastest, rng)
+        before = {row["driver_number"]: row for row in result.rows}
+        after = {row["driver_number"]: row for row in amendment.rows}
+        messages, decisions = [], []
+        for decision in amendment.decisions:
+            entry = cars[decision.driver_number].entry
+            ms = outcome.chequered_ms + decision.published_after_ms
+            text = decision.message(entry.label())
+            messages.append(message(session, ms, "Other", text, lap_number=outcome.leader_lap_at(ms)))
+            decisions.append(
+                {
+                    "kind": decision.kind,
+                    "driver_id": entry.driver.driver_id,
+                    "driver_number": entry.number,
+                    "seconds": decision.seconds,
+                    "reason": decision.reason,
+                    "message": text,
+                    "published_at": messages[-1]["date"],
+                    "position_before": before[entry.number]["position"],
+                    "position_after": after[entry.number]["position"],
+                }
+            )
+        messages.sort(key=lambda row: row["date"])
+        amend.race = {
+            "round": self.meeting.round,
+            "meeting_key": self.meeting.meeting_key,
+            "session_key": session.session_key,
+            "session_name": session.name,
+            "published_at": messages[-1]["date"],
+            "decisions": decisions,
+            "classification_changes": [
+                {"driver_id": cars[change["driver_number"]].entry.driver.driver_id, **change}
+                for change in amendment.changes
+            ],
+        }
+        return _AmendedRace(amendment.rows, messages)
+
+    def _championships(
+        self,
+        session: Session,
+        outcome: RaceOutcome,
+        drivers: list[dict[str, Any]],
+        teams: list[dict[str, Any]],
+        results: dict[str, tuple[int | None, float]],
+        amended_rows: list[dict[str, Any]] | None,
+    ) -> None:
+        """The championships after this race; with --amend, the amended snapshot's count the amended result."""
+        amend = self.ctx.amend
+        if amend is None:
+            self.write("championship_drivers", drivers)
+            self.write("championship_teams", teams)
+            return
+        if amended_rows is not None:
+            ids = {car.entry.number: car.entry.driver.driver_id for car in outcome.cars}
+            results = {ids[row["driver_number"]]: (row["position"], row["points"]) for row in amended_rows}
+        m = self.meeting
+        amended_drivers, amended_teams = amend.championship.record(
+            m.meeting_key, session.session_key, session.name, self.lineup, results, self.ctx.team_names
+        )
+        if (amended_drivers, amended_teams) != (drivers, teams):
+            amend.championship_sessions.append(session.session_key)
+        self.write("championship_drivers", drivers, amended_drivers)
+        self.write("championship_teams", teams, amended_teams)
 
     def _race_laps_and_tyres(self, session: Session, outcome: RaceOutcome, result: Classification) -> dict[str, Any]:
         m, ctx = self.meeting, self.ctx
@@ -394,6 +469,12 @@ class Weekend:
             },
             **quirks,
         }
+
+
+@dataclass(frozen=True)
+class _AmendedRace:
+    rows: list[dict[str, Any]]  # session_result after the decisions
+    messages: list[dict[str, Any]]  # race control's announcements of them, dated after the race
 
 
 def _us_gp_round() -> int:

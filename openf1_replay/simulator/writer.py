@@ -52,6 +52,14 @@ def prepare_output(out: Path, truth: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
+def remove_output(out: Path) -> bool:
+    """Delete ``out`` if it is an earlier simulator output (it holds the marker); True if it was removed."""
+    if not (out / MARKER).is_file():
+        return False
+    shutil.rmtree(out)
+    return True
+
+
 def write_json(path: Path, document: dict[str, Any]) -> None:
     """Atomically write a JSON document (stable key order as built, so reruns are byte-identical)."""
     path.parent.mkdir(parents=True, exist_ok=True)

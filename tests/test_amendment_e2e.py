@@ -40,7 +40,9 @@ def build(warehouse: Path, target: Path) -> None:
 
 
 def render(warehouse: Path, target: Path, out: Path) -> None:
-    rendered = run_module("reports.render", "--warehouse", str(warehouse), "--out", str(out), "--dbt-target", str(target))
+    rendered = run_module(
+        "reports.render", "--warehouse", str(warehouse), "--out", str(out), "--dbt-target", str(target)
+    )
     assert rendered.returncode == 0, rendered.stdout[-2000:] + rendered.stderr[-2000:]
 
 

@@ -67,3 +67,14 @@ def test_vars_have_one_default_in_dbt_project() -> None:
         inline_defaults |= {f"{path.name}: {name}" for name in re.findall(r"\bvar\(\s*'(\w+)'\s*,", text)}
     assert inline_defaults == set()
     assert used <= declared, used - declared
+
+
+def test_the_amendment_window_defaults_agree() -> None:
+    """The window is the Makefile's RESULTS_WINDOW_DAYS, exported to the loader and dbt alike; run without make,
+    each falls back to a default of its own, which must be the loader's."""
+    from dlt_pipelines.refetch import RESULTS_WINDOW_DAYS
+
+    declared = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]["results_window_days"]
+    default = re.fullmatch(r"\{\{\s*env_var\('OPENF1_RESULTS_WINDOW_DAYS',\s*'(\d+)'\)\s*\}\}", declared)
+    assert default, declared
+    assert int(default.group(1)) == RESULTS_WINDOW_DAYS

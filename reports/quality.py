@@ -1,4 +1,5 @@
-"""The data-quality page's facts: dbt's artefacts of the last build, and the warehouse catalogue.
+"""The data-quality page's facts: dbt's artefacts of the last build, the warehouse catalogue, and the completeness
+mart (``marts.session_data_completeness``: the sessions whose numbers rest on partial data).
 
 Reads ``run_results.json`` (the last ``dbt build``), ``sources.json`` (``dbt source freshness``) and
 ``manifest.json`` (which tests are allowed to warn: our known upstream gaps) from the dbt target path; any of
@@ -253,3 +254,71 @@ def row_counts(connection: duckdb.DuckDBPyConnection) -> list[RowCount]:
         counts.append(RowCount(schema, name, kind, int(rows)))
     order = {schema: index for index, schema in enumerate(SCHEMAS)}
     return sorted(counts, key=lambda count: (order[count.schema], count.name))
+
+
+# ---- data completeness (marts.session_data_completeness) ---------------------------------------------------------
+COMPLETENESS_MART = "session_data_completeness"
+
+
+@dataclass(frozen=True)
+class CompletenessGap:
+    """A session and endpoint whose data is partial or missing, as the completeness mart says."""
+
+    session_key: int
+    endpoint: str
+    season: int | None
+    round_number: int | None
+    meeting_name: str | None
+    session_name: str | None
+    session_kind: str | None
+    status: str
+    note: str | None
+    rows_received: int
+
+
+@dataclass
+class DataCompleteness:
+    """The completeness mart's gaps; ``available`` is false when the warehouse has no such mart (an older build)."""
+
+    available: bool = False
+    gaps: list[CompletenessGap] = field(default_factory=list)
+    not_loaded: list[str] = field(default_factory=list)
+
+    @property
+    def partial(self) -> list[CompletenessGap]:
+        return [gap for gap in self.gaps if gap.status == "partial"]
+
+    @property
+    def missing(self) -> list[CompletenessGap]:
+        return [gap for gap in self.gaps if gap.status == "missing"]
+
+
+def data_completeness(connection: duckdb.DuckDBPyConnection) -> DataCompleteness:
+    """Sessions whose numbers rest on partial data: the mart's partial and missing rows, and the expected
+    endpoints this warehouse never loaded. A selection from ``marts``; nothing is computed here."""
+    (exists,) = connection.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'marts' and table_name = ?", [COMPLETENESS_MART]
+    ).fetchone() or (0,)
+    if not exists:
+        return DataCompleteness()
+    cursor = connection.execute(
+        f"""
+        select session_key, endpoint, season, round_number, meeting_name, session_name, session_kind, status, note,
+            rows_received
+        from marts.{COMPLETENESS_MART}
+        where status in ('partial', 'missing')
+        order by season, round_number nulls last, session_started_at, session_key, endpoint
+        """
+    )
+    gaps = [CompletenessGap(*row) for row in cursor.fetchall()]
+    not_loaded = [
+        endpoint
+        for (endpoint,) in connection.execute(
+            f"""
+            select distinct endpoint from marts.{COMPLETENESS_MART}
+            where is_expected and not is_endpoint_loaded
+            order by endpoint
+            """
+        ).fetchall()
+    ]
+    return DataCompleteness(available=True, gaps=gaps, not_loaded=not_loaded)

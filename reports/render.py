@@ -100,7 +100,13 @@ def render(warehouse: Path, out: Path, dbt_target: Path | None = None) -> Site:
             write(pages.season_path(season), "season.html", f"{season} season", context)
         build = quality.read_dbt_build(dbt_target)
         counts = quality.row_counts(connection)
-    write(pages.QUALITY_PATH, "quality.html", "Data quality", {"build": build, "row_counts": counts})
+        completeness = quality.data_completeness(connection)
+    write(
+        pages.QUALITY_PATH,
+        "quality.html",
+        "Data quality",
+        {"build": build, "row_counts": counts, "completeness": completeness},
+    )
     write("index.html", "index.html", "OpenF1 warehouse reports", index)
     return Site(out, written)
 

@@ -116,7 +116,8 @@
 {%- endmacro %}
 
 {#- A column as something both warehouses can order by: BigQuery cannot order by JSON (dlt loads OpenF1's
-    list fields, e.g. laps' sector segments, as JSON there), so JSON columns compare as their JSON text. -#}
+    list fields, e.g. laps' sector segments, as JSON there), so JSON columns compare as their JSON text; a
+    null stays null (to_json_string(null) is the text 'null'), so it still counts as missing and sorts last. -#}
 {% macro orderable_value(column, kind) -%}
     {{ return(adapter.dispatch('orderable_value', 'openf1')(column, kind)) }}
 {%- endmacro %}
@@ -126,5 +127,8 @@
 {%- endmacro %}
 
 {% macro bigquery__orderable_value(column, kind) -%}
-    {{ return('to_json_string(' ~ column ~ ')' if kind == 'json' else column) }}
+    {%- if kind == 'json' -%}
+        {{ return('case when ' ~ column ~ ' is not null then to_json_string(' ~ column ~ ') end') }}
+    {%- endif -%}
+    {{ return(column) }}
 {%- endmacro %}

@@ -23,13 +23,11 @@
             identifier=source_relation.identifier,
         ) -%}
     {%- endif -%}
-    {#- raw columns that are SQL keywords (intervals.interval) are quoted -#}
-    {%- set reserved = ['interval'] -%}
     {%- if existing is none and execute and not is_fixture -%}
     {#- no raw table: zero typed rows -#}
     select
         {%- for column_name, kind in columns.items() %}
-        cast(null as {{ empty_column_type(kind) }}) as {{ adapter.quote(column_name) if column_name in reserved else column_name }},
+        cast(null as {{ empty_column_type(kind) }}) as {{ raw_column(column_name) }},
         {%- endfor %}
         cast(null as {{ dbt.type_string() }}) as _dlt_load_id
     from (select 1 as no_rows) as empty_source
@@ -44,14 +42,19 @@
     select
         {%- for column_name, kind in columns.items() %}
         {%- if not execute or is_fixture or column_name in present %}
-        {{ adapter.quote(column_name) if column_name in reserved else column_name }},
+        {{ raw_column(column_name) }},
         {%- else %}
-        cast(null as {{ empty_column_type(kind) }}) as {{ adapter.quote(column_name) if column_name in reserved else column_name }},
+        cast(null as {{ empty_column_type(kind) }}) as {{ raw_column(column_name) }},
         {%- endif %}
         {%- endfor %}
         _dlt_load_id
     from {{ source_relation }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- A raw column's name as SQL: quoted when it is an SQL keyword (intervals.interval). -#}
+{% macro raw_column(column_name) -%}
+    {{ return(adapter.quote(column_name) if column_name in ['interval'] else column_name) }}
 {%- endmacro %}
 
 {#- The type a raw column of a given kind has as dlt loads it (for typed nulls). -#}

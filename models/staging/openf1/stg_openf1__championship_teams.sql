@@ -1,29 +1,24 @@
+{%- set raw_columns = {
+    'session_key': 'int',
+    'meeting_key': 'int',
+    'record_hash': 'text',
+    'team_name': 'text',
+    'position_start': 'int',
+    'position_current': 'int',
+    'points_start': 'float',
+    'points_current': 'float',
+} -%}
 with
 
 source as (
 
-    {{ source_or_empty('openf1', 'championship_teams', {
-        'session_key': 'int',
-        'meeting_key': 'int',
-        'record_hash': 'text',
-        'team_name': 'text',
-        'position_start': 'int',
-        'position_current': 'int',
-        'points_start': 'float',
-        'points_current': 'float',
-    }) }}
+    {{ source_or_empty('openf1', 'championship_teams', raw_columns) }}
 
 ),
 
-ranked as (
+latest as (
 
-    select
-        *,
-        row_number() over (
-            partition by record_hash
-            order by _dlt_load_id desc
-        ) as load_rank
-    from source
+    {{ latest_load_rows('source', ['record_hash'], raw_columns) }}
 
 ),
 
@@ -38,8 +33,7 @@ renamed as (
         cast(position_current as {{ dbt.type_int() }}) as position_after,
         cast(points_start as {{ type_double() }}) as points_before,
         cast(points_current as {{ type_double() }}) as points_after
-    from ranked
-    where load_rank = 1
+    from latest
 
 )
 

@@ -1,34 +1,29 @@
+{#- name_acronym and team_name first: between duplicates with as many values, the one carrying them wins. -#}
+{%- set raw_columns = {
+    'session_key': 'int',
+    'driver_number': 'int',
+    'name_acronym': 'text',
+    'team_name': 'text',
+    'meeting_key': 'int',
+    'broadcast_name': 'text',
+    'full_name': 'text',
+    'first_name': 'text',
+    'last_name': 'text',
+    'team_colour': 'text',
+    'headshot_url': 'text',
+    'country_code': 'text',
+} -%}
 with
 
 source as (
 
-    select
-        session_key,
-        meeting_key,
-        driver_number,
-        broadcast_name,
-        full_name,
-        first_name,
-        last_name,
-        name_acronym,
-        team_name,
-        team_colour,
-        headshot_url,
-        country_code,
-        _dlt_load_id
-    from {{ source('openf1', 'drivers') }}
+    {{ source_or_empty('openf1', 'drivers', raw_columns) }}
 
 ),
 
-ranked as (
+latest as (
 
-    select
-        *,
-        row_number() over (
-            partition by session_key, driver_number
-            order by _dlt_load_id desc, name_acronym asc nulls last, team_name asc nulls last
-        ) as load_rank
-    from source
+    {{ latest_load_rows('source', ['session_key', 'driver_number'], raw_columns) }}
 
 ),
 
@@ -47,8 +42,7 @@ renamed as (
         country_code,
         upper(name_acronym) as driver_code,
         lower(team_colour) as team_colour_hex
-    from ranked
-    where load_rank = 1
+    from latest
 
 )
 

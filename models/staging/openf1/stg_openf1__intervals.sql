@@ -1,27 +1,22 @@
+{%- set raw_columns = {
+    'session_key': 'int',
+    'meeting_key': 'int',
+    'date': 'ts',
+    'driver_number': 'int',
+    'gap_to_leader': 'text',
+    'interval': 'text',
+} -%}
 with
 
 source as (
 
-    {{ source_or_empty('openf1', 'intervals', {
-        'session_key': 'int',
-        'meeting_key': 'int',
-        'date': 'ts',
-        'driver_number': 'int',
-        'gap_to_leader': 'text',
-        'interval': 'text',
-    }) }}
+    {{ source_or_empty('openf1', 'intervals', raw_columns) }}
 
 ),
 
-ranked as (
+latest as (
 
-    select
-        *,
-        row_number() over (
-            partition by session_key, date, driver_number
-            order by _dlt_load_id desc
-        ) as load_rank
-    from source
+    {{ latest_load_rows('source', ['session_key', 'date', 'driver_number'], raw_columns) }}
 
 ),
 
@@ -38,8 +33,7 @@ renamed as (
         {{ gap_laps('gap_to_leader') }} as gap_to_leader_laps,
         {{ gap_seconds(adapter.quote('interval')) }} as interval_s,
         {{ gap_laps(adapter.quote('interval')) }} as interval_laps
-    from ranked
-    where load_rank = 1
+    from latest
 
 )
 

@@ -1,38 +1,32 @@
+{%- set raw_columns = {
+    'session_key': 'int',
+    'meeting_key': 'int',
+    'driver_number': 'int',
+    'lap_number': 'int',
+    'date_start': 'ts',
+    'lap_duration': 'float',
+    'duration_sector_1': 'float',
+    'duration_sector_2': 'float',
+    'duration_sector_3': 'float',
+    'i1_speed': 'int',
+    'i2_speed': 'int',
+    'st_speed': 'int',
+    'is_pit_out_lap': 'bool',
+    'segments_sector_1': 'json',
+    'segments_sector_2': 'json',
+    'segments_sector_3': 'json',
+} -%}
 with
 
 source as (
 
-    select
-        session_key,
-        meeting_key,
-        driver_number,
-        lap_number,
-        date_start,
-        lap_duration,
-        duration_sector_1,
-        duration_sector_2,
-        duration_sector_3,
-        i1_speed,
-        i2_speed,
-        st_speed,
-        is_pit_out_lap,
-        segments_sector_1,
-        segments_sector_2,
-        segments_sector_3,
-        _dlt_load_id
-    from {{ source('openf1', 'laps') }}
+    {{ source_or_empty('openf1', 'laps', raw_columns) }}
 
 ),
 
-ranked as (
+latest as (
 
-    select
-        *,
-        row_number() over (
-            partition by session_key, driver_number, lap_number
-            order by _dlt_load_id desc
-        ) as load_rank
-    from source
+    {{ latest_load_rows('source', ['session_key', 'driver_number', 'lap_number'], raw_columns) }}
 
 ),
 
@@ -55,8 +49,7 @@ renamed as (
         segments_sector_1 as sector_1_segments,
         segments_sector_2 as sector_2_segments,
         segments_sector_3 as sector_3_segments
-    from ranked
-    where load_rank = 1
+    from latest
 
 )
 

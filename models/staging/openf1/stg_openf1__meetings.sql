@@ -1,30 +1,27 @@
+{%- set raw_columns = {
+    'meeting_key': 'int',
+    'meeting_name': 'text',
+    'meeting_official_name': 'text',
+    'circuit_key': 'int',
+    'circuit_short_name': 'text',
+    'country_code': 'text',
+    'country_name': 'text',
+    'location': 'text',
+    'gmt_offset': 'text',
+    'date_start': 'ts',
+    'year': 'int',
+} -%}
 with
 
 source as (
 
-    select
-        meeting_key,
-        meeting_name,
-        meeting_official_name,
-        circuit_key,
-        circuit_short_name,
-        country_code,
-        country_name,
-        location,
-        gmt_offset,
-        date_start,
-        year,
-        _dlt_load_id
-    from {{ source('openf1', 'meetings') }}
+    {{ source_or_empty('openf1', 'meetings', raw_columns) }}
 
 ),
 
-ranked as (
+latest as (
 
-    select
-        *,
-        row_number() over (partition by meeting_key order by _dlt_load_id desc) as load_rank
-    from source
+    {{ latest_load_rows('source', ['meeting_key'], raw_columns) }}
 
 ),
 
@@ -42,8 +39,7 @@ renamed as (
         location as location_name,
         gmt_offset as utc_offset,
         {{ utc_timestamp('date_start') }} as started_at
-    from ranked
-    where load_rank = 1
+    from latest
 
 )
 

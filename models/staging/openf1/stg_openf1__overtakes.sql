@@ -1,27 +1,26 @@
+{%- set raw_columns = {
+    'session_key': 'int',
+    'meeting_key': 'int',
+    'date': 'ts',
+    'overtaking_driver_number': 'int',
+    'overtaken_driver_number': 'int',
+    'position': 'int',
+} -%}
 with
 
 source as (
 
-    {{ source_or_empty('openf1', 'overtakes', {
-        'session_key': 'int',
-        'meeting_key': 'int',
-        'date': 'ts',
-        'overtaking_driver_number': 'int',
-        'overtaken_driver_number': 'int',
-        'position': 'int',
-    }) }}
+    {{ source_or_empty('openf1', 'overtakes', raw_columns) }}
 
 ),
 
-ranked as (
+latest as (
 
-    select
-        *,
-        row_number() over (
-            partition by session_key, date, overtaking_driver_number, overtaken_driver_number
-            order by _dlt_load_id desc
-        ) as load_rank
-    from source
+    {{ latest_load_rows(
+        'source',
+        ['session_key', 'date', 'overtaking_driver_number', 'overtaken_driver_number'],
+        raw_columns,
+    ) }}
 
 ),
 
@@ -34,8 +33,7 @@ renamed as (
         cast(overtaking_driver_number as {{ dbt.type_int() }}) as overtaking_driver_number,
         cast(overtaken_driver_number as {{ dbt.type_int() }}) as overtaken_driver_number,
         cast(position as {{ dbt.type_int() }}) as position_gained
-    from ranked
-    where load_rank = 1
+    from latest
 
 )
 

@@ -1,29 +1,24 @@
+{%- set raw_columns = {
+    'session_key': 'int',
+    'meeting_key': 'int',
+    'driver_number': 'int',
+    'lap_number': 'int',
+    'date': 'ts',
+    'lane_duration': 'float',
+    'pit_duration': 'float',
+    'stop_duration': 'float',
+} -%}
 with
 
 source as (
 
-    {{ source_or_empty('openf1', 'pit', {
-        'session_key': 'int',
-        'meeting_key': 'int',
-        'driver_number': 'int',
-        'lap_number': 'int',
-        'date': 'ts',
-        'lane_duration': 'float',
-        'pit_duration': 'float',
-        'stop_duration': 'float',
-    }) }}
+    {{ source_or_empty('openf1', 'pit', raw_columns) }}
 
 ),
 
-ranked as (
+latest as (
 
-    select
-        *,
-        row_number() over (
-            partition by session_key, driver_number, date
-            order by _dlt_load_id desc
-        ) as load_rank
-    from source
+    {{ latest_load_rows('source', ['session_key', 'driver_number', 'date'], raw_columns) }}
 
 ),
 
@@ -38,8 +33,7 @@ renamed as (
         cast(coalesce(lane_duration, pit_duration) as {{ type_double() }}) as lane_duration_s,
         cast(pit_duration as {{ type_double() }}) as pit_duration_s,
         cast(stop_duration as {{ type_double() }}) as stop_duration_s
-    from ranked
-    where load_rank = 1
+    from latest
 
 )
 

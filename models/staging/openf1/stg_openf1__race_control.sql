@@ -1,33 +1,28 @@
+{%- set raw_columns = {
+    'session_key': 'int',
+    'meeting_key': 'int',
+    'record_hash': 'text',
+    'date': 'ts',
+    'driver_number': 'int',
+    'lap_number': 'int',
+    'sector': 'int',
+    'category': 'text',
+    'flag': 'text',
+    'scope': 'text',
+    'message': 'text',
+    'qualifying_phase': 'int',
+} -%}
 with
 
 source as (
 
-    {{ source_or_empty('openf1', 'race_control', {
-        'session_key': 'int',
-        'meeting_key': 'int',
-        'record_hash': 'text',
-        'date': 'ts',
-        'driver_number': 'int',
-        'lap_number': 'int',
-        'sector': 'int',
-        'category': 'text',
-        'flag': 'text',
-        'scope': 'text',
-        'message': 'text',
-        'qualifying_phase': 'int',
-    }) }}
+    {{ source_or_empty('openf1', 'race_control', raw_columns) }}
 
 ),
 
-ranked as (
+latest as (
 
-    select
-        *,
-        row_number() over (
-            partition by record_hash
-            order by _dlt_load_id desc
-        ) as load_rank
-    from source
+    {{ latest_load_rows('source', ['record_hash'], raw_columns) }}
 
 ),
 
@@ -46,8 +41,7 @@ renamed as (
         scope,
         message,
         cast(qualifying_phase as {{ dbt.type_int() }}) as qualifying_phase
-    from ranked
-    where load_rank = 1
+    from latest
 
 )
 

@@ -1,33 +1,36 @@
+{%- set raw_columns = {
+    'session_key': 'int',
+    'meeting_key': 'int',
+    'driver_number': 'int',
+    'position': 'int',
+    'number_of_laps': 'int',
+    'dnf': 'bool',
+    'dns': 'bool',
+    'dsq': 'bool',
+    'duration': 'json',
+    'gap_to_leader': 'json',
+    'points': 'float',
+} -%}
 with
 
 source as (
 
-    {{ source_or_empty('openf1', 'session_result', {
-        'session_key': 'int',
-        'meeting_key': 'int',
-        'driver_number': 'int',
-        'position': 'int',
-        'number_of_laps': 'int',
-        'dnf': 'bool',
-        'dns': 'bool',
-        'dsq': 'bool',
-        'duration': 'json',
-        'gap_to_leader': 'json',
-        'points': 'float',
-    }) }}
+    {{ source_or_empty('openf1', 'session_result', raw_columns) }}
 
 ),
 
-ranked as (
+latest as (
+
+    {{ latest_load_rows('source', ['session_key', 'driver_number'], raw_columns) }}
+
+),
+
+flagged_array_results as (
 
     select
         *,
-        coalesce(duration like '[%', false) as is_array_result,
-        row_number() over (
-            partition by session_key, driver_number
-            order by _dlt_load_id desc
-        ) as load_rank
-    from source
+        coalesce(duration like '[%', false) as is_array_result
+    from latest
 
 ),
 
@@ -71,8 +74,7 @@ renamed as (
         end as q3_gap_to_leader_s,
         cast(points as {{ type_double() }}) as openf1_points,
         cast(_dlt_load_id as {{ dbt.type_string() }}) as load_id
-    from ranked
-    where load_rank = 1
+    from flagged_array_results
 
 )
 

@@ -1,37 +1,30 @@
+{%- set raw_columns = {
+    'session_key': 'int',
+    'meeting_key': 'int',
+    'session_name': 'text',
+    'session_type': 'text',
+    'date_start': 'ts',
+    'date_end': 'ts',
+    'gmt_offset': 'text',
+    'is_cancelled': 'bool',
+    'year': 'int',
+    'circuit_key': 'int',
+    'circuit_short_name': 'text',
+    'country_code': 'text',
+    'country_name': 'text',
+    'location': 'text',
+} -%}
 with
 
 source as (
 
-    select
-        session_key,
-        meeting_key,
-        session_name,
-        session_type,
-        date_start,
-        date_end,
-        gmt_offset,
-        is_cancelled,
-        year,
-        circuit_key,
-        circuit_short_name,
-        country_code,
-        country_name,
-        location,
-        _dlt_load_id
-    from {{ source('openf1', 'sessions') }}
+    {{ source_or_empty('openf1', 'sessions', raw_columns) }}
 
 ),
 
-ranked as (
+latest as (
 
-    select
-        *,
-        -- latest load wins; rows of one load sharing a key are ordered on their values, so a build is repeatable
-        row_number() over (
-            partition by session_key
-            order by _dlt_load_id desc, date_start asc, date_end asc, session_name asc, session_type asc, meeting_key asc
-        ) as load_rank
-    from source
+    {{ latest_load_rows('source', ['session_key'], raw_columns) }}
 
 ),
 
@@ -53,8 +46,7 @@ renamed as (
         country_code,
         country_name,
         location as location_name
-    from ranked
-    where load_rank = 1
+    from latest
 
 )
 

@@ -1,26 +1,21 @@
+{%- set raw_columns = {
+    'session_key': 'int',
+    'meeting_key': 'int',
+    'driver_number': 'int',
+    'position': 'int',
+    'lap_duration': 'float',
+} -%}
 with
 
 source as (
 
-    {{ source_or_empty('openf1', 'starting_grid', {
-        'session_key': 'int',
-        'meeting_key': 'int',
-        'driver_number': 'int',
-        'position': 'int',
-        'lap_duration': 'float',
-    }) }}
+    {{ source_or_empty('openf1', 'starting_grid', raw_columns) }}
 
 ),
 
-ranked as (
+latest as (
 
-    select
-        *,
-        row_number() over (
-            partition by session_key, driver_number
-            order by _dlt_load_id desc
-        ) as load_rank
-    from source
+    {{ latest_load_rows('source', ['session_key', 'driver_number'], raw_columns) }}
 
 ),
 
@@ -32,8 +27,7 @@ renamed as (
         cast(driver_number as {{ dbt.type_int() }}) as driver_number,
         cast(position as {{ dbt.type_int() }}) as grid_position,
         cast(lap_duration as {{ type_double() }}) as qualifying_lap_duration_s
-    from ranked
-    where load_rank = 1
+    from latest
 
 )
 

@@ -1,29 +1,24 @@
+{%- set raw_columns = {
+    'session_key': 'int',
+    'meeting_key': 'int',
+    'driver_number': 'int',
+    'stint_number': 'int',
+    'lap_start': 'int',
+    'lap_end': 'int',
+    'compound': 'text',
+    'tyre_age_at_start': 'int',
+} -%}
 with
 
 source as (
 
-    {{ source_or_empty('openf1', 'stints', {
-        'session_key': 'int',
-        'meeting_key': 'int',
-        'driver_number': 'int',
-        'stint_number': 'int',
-        'lap_start': 'int',
-        'lap_end': 'int',
-        'compound': 'text',
-        'tyre_age_at_start': 'int',
-    }) }}
+    {{ source_or_empty('openf1', 'stints', raw_columns) }}
 
 ),
 
-ranked as (
+latest as (
 
-    select
-        *,
-        row_number() over (
-            partition by session_key, driver_number, stint_number
-            order by _dlt_load_id desc
-        ) as load_rank
-    from source
+    {{ latest_load_rows('source', ['session_key', 'driver_number', 'stint_number'], raw_columns) }}
 
 ),
 
@@ -38,8 +33,7 @@ renamed as (
         cast(lap_end as {{ dbt.type_int() }}) as last_lap_number,
         upper(compound) as compound,
         cast(tyre_age_at_start as {{ dbt.type_int() }}) as tyre_age_at_start_laps
-    from ranked
-    where load_rank = 1
+    from latest
 
 )
 

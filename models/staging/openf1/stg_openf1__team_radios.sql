@@ -1,26 +1,21 @@
+{%- set raw_columns = {
+    'session_key': 'int',
+    'meeting_key': 'int',
+    'date': 'ts',
+    'driver_number': 'int',
+    'recording_url': 'text',
+} -%}
 with
 
 source as (
 
-    {{ source_or_empty('openf1', 'team_radio', {
-        'session_key': 'int',
-        'meeting_key': 'int',
-        'date': 'ts',
-        'driver_number': 'int',
-        'recording_url': 'text',
-    }) }}
+    {{ source_or_empty('openf1', 'team_radio', raw_columns) }}
 
 ),
 
-ranked as (
+latest as (
 
-    select
-        *,
-        row_number() over (
-            partition by session_key, date, driver_number
-            order by _dlt_load_id desc
-        ) as load_rank
-    from source
+    {{ latest_load_rows('source', ['session_key', 'date', 'driver_number'], raw_columns) }}
 
 ),
 
@@ -32,8 +27,7 @@ renamed as (
         {{ utc_timestamp('date') }} as recorded_at,
         cast(driver_number as {{ dbt.type_int() }}) as driver_number,
         recording_url
-    from ranked
-    where load_rank = 1
+    from latest
 
 )
 

@@ -1,31 +1,26 @@
+{%- set raw_columns = {
+    'session_key': 'int',
+    'meeting_key': 'int',
+    'date': 'ts',
+    'air_temperature': 'float',
+    'track_temperature': 'float',
+    'humidity': 'float',
+    'pressure': 'float',
+    'rainfall': 'int',
+    'wind_direction': 'int',
+    'wind_speed': 'float',
+} -%}
 with
 
 source as (
 
-    {{ source_or_empty('openf1', 'weather', {
-        'session_key': 'int',
-        'meeting_key': 'int',
-        'date': 'ts',
-        'air_temperature': 'float',
-        'track_temperature': 'float',
-        'humidity': 'float',
-        'pressure': 'float',
-        'rainfall': 'int',
-        'wind_direction': 'int',
-        'wind_speed': 'float',
-    }) }}
+    {{ source_or_empty('openf1', 'weather', raw_columns) }}
 
 ),
 
-ranked as (
+latest as (
 
-    select
-        *,
-        row_number() over (
-            partition by session_key, date
-            order by _dlt_load_id desc
-        ) as load_rank
-    from source
+    {{ latest_load_rows('source', ['session_key', 'date'], raw_columns) }}
 
 ),
 
@@ -42,8 +37,7 @@ renamed as (
         cast(rainfall as {{ dbt.type_int() }}) as rainfall,
         cast(wind_direction as {{ dbt.type_int() }}) as wind_direction_deg,
         cast(wind_speed as {{ type_double() }}) as wind_speed_mps
-    from ranked
-    where load_rank = 1
+    from latest
 
 )
 

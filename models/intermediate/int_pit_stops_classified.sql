@@ -157,8 +157,8 @@ penalty_candidates as (
         on
             penalties.session_key = pit_stops.session_key
             and penalties.driver_number = pit_stops.driver_number
-            and pit_stops.pitted_at > penalties.announced_at
-            and (penalties.announced_on_lap is null or pit_stops.lap_number <= penalties.announced_on_lap + 3)
+            and penalties.announced_at < pit_stops.pitted_at
+            and (penalties.announced_on_lap is null or penalties.announced_on_lap + 3 >= pit_stops.lap_number)
     group by penalties.session_key, penalties.driver_number, penalties.announced_at, penalties.penalty_kind
 
 ),

@@ -185,3 +185,30 @@ def test_row_count_differences_are_listed() -> None:
         "model.openf1.extra: BigQuery missing, DuckDB 0",
         "source.openf1.openf1.laps: BigQuery 10, DuckDB missing",
     ]
+
+
+def test_only_models_of_dlt_bookkeeping_skip_the_count_comparison() -> None:
+    """stg_openf1__loads counts loads (the warehouses are loaded a different number of times); a model reading a
+    real raw table, alone or beside _dlt_loads, is compared."""
+    manifest = {
+        "sources": {
+            "source.openf1.openf1._dlt_loads": {"identifier": "_dlt_loads"},
+            "source.openf1.openf1.laps": {"identifier": "laps"},
+        },
+        "nodes": {
+            "model.openf1.stg_openf1__loads": {
+                "resource_type": "model",
+                "depends_on": {"nodes": ["source.openf1.openf1._dlt_loads"]},
+            },
+            "model.openf1.stg_openf1__car_data": {
+                "resource_type": "model",
+                "depends_on": {"nodes": ["source.openf1.openf1._dlt_loads", "source.openf1.openf1.laps"]},
+            },
+            "model.openf1.dim_sessions": {
+                "resource_type": "model",
+                "depends_on": {"nodes": ["model.openf1.stg_openf1__loads"]},
+            },
+            "seed.openf1.points_systems": {"resource_type": "seed", "depends_on": {"nodes": []}},
+        },
+    }
+    assert e2e.bookkeeping_models(manifest) == {"model.openf1.stg_openf1__loads"}

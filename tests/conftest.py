@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,6 +13,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("OPENF1_SHARED", ROOT.parent / "shared"))
 REAL = SHARED / "openf1-real"
+# make test-dbt's sample warehouse and dbt artefacts (the Makefile's TEST_WAREHOUSE), and one of pytest's own
+TEST_DBT_SAMPLE = ROOT / "warehouse" / "test" / "sample.duckdb", ROOT / "target" / "warehouse_test_sample"
+PYTEST_SAMPLE = ROOT / "warehouse" / "test" / "pytest-sample.duckdb", ROOT / "target" / "warehouse_test_pytest-sample"
+# what a dbt build reads besides the warehouse: a build older than any of them may not be today's models
+DBT_INPUTS = ("models", "macros", "seeds", "tests/dbt", "dbt_project.yml", "profiles.yml")
 
 
 def real_snapshot(name: str) -> Path:
@@ -45,6 +51,54 @@ def dbt_env(warehouse: Path, target: Path) -> dict[str, str]:
         "DBT_LOG_PATH": str(target / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     }
+
+
+def models_built(target: Path) -> list[str]:
+    """The models dbt's last run in ``target`` built without error, or [] when it has not finished one."""
+    results = target / "run_results.json"
+    if not results.is_file():
+        return []
+    return [
+        result["unique_id"]
+        for result in json.loads(results.read_text())["results"]
+        if result["unique_id"].startswith("model.") and result["status"] == "success"
+    ]
+
+
+def built_after_dbt_inputs(target: Path) -> bool:
+    """Whether dbt's last run in ``target`` ended after every model, macro, seed and dbt setting last changed."""
+    results = target / "run_results.json"
+    if not results.is_file():
+        return False
+    paths = [ROOT / name for name in DBT_INPUTS]
+    files = [path for path in paths if path.is_file()]
+    files += [file for path in paths if path.is_dir() for file in path.rglob("*") if file.is_file()]
+    return results.stat().st_mtime >= max(file.stat().st_mtime for file in files)
+
+
+@pytest.fixture(scope="session")
+def sample_build() -> tuple[Path, Path]:
+    """The simulated sample loaded by the pipeline and built by dbt: its warehouse and dbt target path.
+
+    ``make test-dbt``'s (``make test`` builds it just before pytest) when it is newer than every dbt input and
+    its models all built; else pytest's own, built the same way (``make load transform SOURCE=sample``) into
+    ``warehouse/test/pytest-sample.duckdb`` and reused on the next run while it is up to date.
+    """
+    for warehouse, target in (TEST_DBT_SAMPLE, PYTEST_SAMPLE):
+        if warehouse.is_file() and models_built(target) and built_after_dbt_inputs(target):
+            return warehouse, target
+    warehouse, target = PYTEST_SAMPLE
+    warehouse.unlink(missing_ok=True)
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    built = subprocess.run(
+        ["make", "load", "transform", f"WAREHOUSE={warehouse.relative_to(ROOT)}", "SOURCE=sample"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    return warehouse, target
 
 
 @pytest.fixture(scope="session")

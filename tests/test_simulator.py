@@ -442,6 +442,21 @@ def test_real_data_quirks(season: Path, truth: dict[str, Any]) -> None:
     assert any(r["dnf"] for rows in results.values() for r in rows)
 
 
+def test_a_sector_clear_shares_the_second_of_a_deployment(season: Path, truth: dict[str, Any]) -> None:
+    """As in real OpenF1 (Canada 2024 at 19:23:59): 'SAFETY CAR DEPLOYED' and a sector CLEAR, same ``date``."""
+    control = by_session(records(season, "race_control"))
+    ties = []
+    for race in race_sessions(truth):
+        messages = control[race["session_key"]]
+        deployed = {m["date"]: m for m in messages if m["category"] == "SafetyCar" and "DEPLOYED" in m["message"]}
+        for clear in (m for m in messages if m["flag"] == "CLEAR" and m["scope"] == "Sector"):
+            if clear["date"] in deployed:
+                assert clear["message"] == f"CLEAR IN TRACK SECTOR {clear['sector']}"
+                assert clear["lap_number"] == deployed[clear["date"]]["lap_number"]
+                ties.append(clear)
+    assert ties, "no deployment shares its second with a sector CLEAR"
+
+
 # ---- telemetry ----------------------------------------------------------------------------------------
 
 

@@ -2,6 +2,11 @@
 
 Categories, flags and scopes follow OPENF1.md; dates are whole seconds as in real data; ``lap_number`` is
 the leader's lap in races and null in practice and qualifying.
+
+One quirk of the real API on purpose: as a safety car or VSC is deployed, race control sometimes lifts a
+sector's flag in the same second, so two messages share a ``date`` (Canada 2024, session 9531, 19:23:59:
+'SAFETY CAR DEPLOYED' and 'CLEAR IN TRACK SECTOR 10'; about one deployment in ten in 2024, and most red
+flags). Ordering by ``date`` alone cannot say which came first; the simulator writes the pair in either order.
 """
 
 from __future__ import annotations
@@ -64,6 +69,39 @@ def _sector(track: Track, distance_m: float) -> int:
     return 1 + int(distance_m / track.length_m * track.marshal_sectors) % track.marshal_sectors
 
 
+# More often than real OpenF1 (about 1 in 10 SC/VSC deployments in 2024) so that a small sample carries it.
+TIED_CLEAR_PROBABILITY = 0.5
+
+
+def _tie_sector_clears(
+    out: list[dict[str, Any]],
+    deployments: list[tuple[dict[str, Any], int]],
+    track: Track,
+    rng: np.random.Generator,
+) -> None:
+    """Sometimes a 'CLEAR IN TRACK SECTOR n' with exactly the deployment's ``date``, before or after it.
+
+    ``deployments`` are (deployment message, incident sector); the cleared sector is the one before the
+    incident's, as in Canada 2024 a sector other than the incident's was cleared. Called after every other
+    draw of ``rng`` so that the rest of the race's messages are what they were without the quirk.
+    """
+    for deployment, sector in deployments:
+        if rng.random() >= TIED_CLEAR_PROBABILITY:
+            continue
+        cleared = (sector - 2) % track.marshal_sectors + 1
+        clear = {
+            **deployment,
+            "category": "Flag",
+            "flag": "CLEAR",
+            "scope": "Sector",
+            "sector": cleared,
+            "message": f"CLEAR IN TRACK SECTOR {cleared}",
+        }
+        index = next(i for i, row in enumerate(out) if row is deployment)
+        # the sort by date below is stable: where the pair sits here is the order it is written in
+        out.insert(index + int(rng.integers(0, 2)), clear)
+
+
 def race_messages(
     outcome: RaceOutcome,
     track: Track,
@@ -75,8 +113,11 @@ def race_messages(
     s, out = outcome.session, []
     cars = outcome.cars
 
-    def add(ms: int, category: str, text: str, **kw: Any) -> None:
+    def add(ms: int, category: str, text: str, **kw: Any) -> dict[str, Any]:
         out.append(message(s, ms, category, text, lap_number=outcome.leader_lap_at(ms), **kw))
+        return out[-1]
+
+    deployments: list[tuple[dict[str, Any], int]] = []  # (deployment message, incident sector)
 
     start = s.start_ms
     rain_risk = 70 + int(rng.integers(0, 30)) if outcome.plan.wet else int(rng.choice([0, 0, 10, 20]))
@@ -120,12 +161,12 @@ def race_messages(
             last_lap_start = outcome.leader_lap_start_ms(period.end_lap)
             restart = outcome.leader_lap_start_ms(period.end_lap + 1)
             if period.kind == "SC":
-                add(deploy, "SafetyCar", "SAFETY CAR DEPLOYED")
+                deployments.append((add(deploy, "SafetyCar", "SAFETY CAR DEPLOYED"), sector))
                 add(deploy + 1000, "Drs", "DRS DISABLED")
                 add(last_lap_start + 15_000, "SafetyCar", "SAFETY CAR IN THIS LAP")
                 add(restart, "Flag", "TRACK CLEAR", flag="CLEAR", scope="Track")
             else:
-                add(deploy, "SafetyCar", "VIRTUAL SAFETY CAR DEPLOYED")
+                deployments.append((add(deploy, "SafetyCar", "VIRTUAL SAFETY CAR DEPLOYED"), sector))
                 add(deploy + 1000, "Drs", "DRS DISABLED")
                 ending = last_lap_start + int(0.6 * (restart - last_lap_start))
                 add(ending, "SafetyCar", "VIRTUAL SAFETY CAR ENDING")
@@ -172,6 +213,7 @@ def race_messages(
             "Other",
             f"FIA STEWARDS: {label} DISQUALIFIED - TECHNICAL INFRINGEMENT (PLANK WEAR)",
         )
+    _tie_sector_clears(out, deployments, track, rng)
     out.sort(key=lambda row: row["date"])
     return out
 

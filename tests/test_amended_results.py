@@ -304,6 +304,7 @@ def refetched(before: dict[tuple[str, int], str], after: dict[tuple[str, int], s
     return {key for key in before if before[key] != after[key]}
 
 
+@pytest.mark.slow
 def test_refresh_results_fetches_old_results_again_and_nothing_else(pair: Pair, tmp_path: Path) -> None:
     """A 2025 season is long final: only --refresh-results fetches its results again, and only its results."""
     first, amended, truth = pair
@@ -367,6 +368,7 @@ def recent(tmp_path_factory: pytest.TempPathFactory) -> Pair:
     return redated(first, root / "now", ended), redated(amended, root / "now.amended", ended), truth
 
 
+@pytest.mark.slow
 def test_a_young_sessions_results_are_refetched_inside_the_window(recent: Pair, tmp_path: Path) -> None:
     first, amended, truth = recent
     race = truth["amendment"]["session_key"]

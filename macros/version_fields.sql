@@ -10,3 +10,9 @@
     {%- endfor -%}
     {{ return(fields) }}
 {%- endmacro %}
+
+{#- The classification fields whose change makes a new version of a result (fct_classification_versions) and a
+    row of fct_classification_changes: the one list both read. -#}
+{% macro classification_tracked_fields() -%}
+    {{ return(['classified_position', 'status', 'points', 'laps_completed', 'gap_to_leader_s', 'grid_position']) }}
+{%- endmacro %}

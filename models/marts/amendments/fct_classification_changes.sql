@@ -4,7 +4,7 @@
     (fct_classification_versions): which driver, which field, from what to what, and when the warehouse first
     saw the new value (the load that brought it). Values are text, as published ('DSQ', '15.0', ...).
 -#}
-{%- set tracked = ['classified_position', 'status', 'points', 'laps_completed', 'gap_to_leader_s', 'grid_position'] -%}
+{%- set tracked = classification_tracked_fields() -%}
 with
 
 versions as (

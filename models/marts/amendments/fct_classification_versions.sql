@@ -16,7 +16,7 @@
         on_schema_change='fail'
     )
 }}
-{%- set tracked = ['classified_position', 'status', 'points', 'laps_completed', 'gap_to_leader_s', 'grid_position'] -%}
+{%- set tracked = classification_tracked_fields() -%}
 with
 
 results as (

@@ -4,13 +4,15 @@ A table's hash is its row count and the sum (a multiset: duplicates count, row o
 per row, taken over the whole row, so values that swap rows are caught as well as values that change. Per-column
 sums come along to say which columns differ.
 
-Floats are compared twice. ``content`` hashes every double rounded to the nearest single-precision float (24
-significant bits, about 7 digits); ``exact`` hashes the doubles bit for bit. The builds' averages and regression
-slopes are summed by DuckDB's parallel aggregates in an order that follows thread scheduling, so the same SQL on
-the same data can give doubles that differ in the last bits: a determinism bug of its own, reported by name
-(``float_differences``), never silently rounded away, but not one an analyst can see. Rounding is binary on
-purpose: a decimal rounding (9 significant digits, say) puts its half-way points exactly on values like a mean of
-millisecond lap times (105.0909375), and two builds 1 ulp apart would round to different digits.
+Floats are compared twice. ``content`` hashes every double rounded on a binary grid: to a multiple of 2**-20
+(about 1e-6) and then to single precision (24 significant bits, about 7 digits); ``exact`` hashes the doubles
+bit for bit. The builds' averages and regression slopes are summed by DuckDB's parallel aggregates in an order
+that follows thread scheduling, so the same SQL on the same data can give doubles that differ in their last bits
+(a stint's pace against a field of itself: 0.0 in one run, 1.4e-14 in the next): a determinism bug of its own,
+reported by name (``float_differences``), never silently rounded away, but not one an analyst can see. The grid
+is binary on purpose: a decimal rounding (9 significant digits, say) puts its half-way points exactly on values
+like a mean of 16 millisecond lap times (105.0909375), where two builds 1 ulp apart round to different digits;
+the half-way points of a binary grid are fractions no mean of millisecond or integer values lands on.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ import duckdb
 
 PUBLIC_SCHEMAS = ("marts", "features")
 FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
+FLOAT_GRID = 2**20  # doubles are rounded to multiples of 1 / FLOAT_GRID before single precision
 
 
 @dataclass(frozen=True)
 class TableHash:
     rows: int
-    content: int  # sum of the rows' hashes (floats rounded to single precision), modulo 2**64
+    content: int  # sum of the rows' hashes (floats rounded), modulo 2**64
     exact: int  # the same with floats bit for bit
     columns: dict[str, int]  # per column, the sum of its values' hashes (floats rounded)
     float_columns: dict[str, int]  # per float column, the sum bit for bit
@@ -46,7 +49,10 @@ def relation_hash(con: duckdb.DuckDBPyConnection, relation: str) -> TableHash:
     described = sorted(con.execute(f"describe select * from {relation}").fetchall())
     columns = [row[0] for row in described]
     floats = [row[0] for row in described if row[1] in FLOAT_TYPES]
-    rounded = [f'try_cast("{c}" as float)' if c in floats else f'"{c}"' for c in columns]
+    # try_cast: a double beyond single precision's range becomes null (in both builds alike), not an error
+    rounded = [
+        f'try_cast(round("{c}" * {FLOAT_GRID}) / {FLOAT_GRID} as float)' if c in floats else f'"{c}"' for c in columns
+    ]
     exact = [f'"{c}"' for c in columns]
     # hash(a, b, ...) combines the row's values in that order; the sums run in hugeint (no overflow)
     select = [

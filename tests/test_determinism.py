@@ -3,8 +3,9 @@
 Build #1 is a fixture's: the simulated sample's (``sample_build``, ``make test-dbt``'s when up to date) or the real
 2024 season's (``real_2024_build``). Build #2 copies build #1's DuckDB file, drops every schema dbt wrote there
 (the incremental models then start from nothing, as they did in build #1, and the raw tables are the very ones
-build #1 read, which the test checks) and runs ``dbt build`` again on another number of dbt threads (seeds and
-models: data tests never write, and one failing on real data says nothing about determinism). Then:
+build #1 read, which the test checks), stores every raw table's rows in reverse order, and runs ``dbt build``
+again on another number of dbt threads (seeds and models: data tests never write, and one failing on real data
+says nothing about determinism). Then:
 
 - every table and view in ``marts`` and ``features`` has the same content hash in both builds (tests/table_hash.py:
   order-independent, over whole rows);
@@ -13,14 +14,16 @@ models: data tests never write, and one failing on real data says nothing about 
   times while its runs have taken under ``PROBE_SECONDS`` (a model of milliseconds gets every run, one of
   seconds the fewest; the verdict on a deterministic model never depends on the clock).
 
-Why the second check: a window ordered by a key with ties (two race-control messages in the same second) is not
-ordered by dbt's threads but by DuckDB's: with one thread DuckDB always delivers the tied rows in the same order,
-with several in whatever order its threads finish, so any one build gets one of a few results by chance and two
-builds agree perhaps one time in three. Re-running each model a few times makes the chance of missing such a
-model negligible, costs seconds on the sample, and names the model at fault rather than the marts downstream.
+A window ordered by a key with ties (two race-control messages in the same second) takes the tied rows in the
+order they reach it, which comes from one of two places. Where nothing upstream reorders them, the order they are
+stored in: the reversed raw tables flip every such pair, so build #2 differs every time. Where a parallel operator
+sits upstream (a window partitioned by a row id, a hash join), the order DuckDB's threads finish in: with one
+thread always the same, with several any of a few, so two builds agree perhaps one time in three; re-running each
+model up to ten times makes missing it negligible, costs seconds on the sample, and names the model at fault rather
+than the marts downstream. Neither changes anything for a model whose every window has a total order.
 
-Doubles are compared at single precision; a difference in their last bits only is reported as a warning naming
-the tables and columns (see tests/table_hash.py), not as a failure.
+Doubles are compared rounded (to 2**-20, then single precision); a difference in their last bits only is reported
+as a warning naming the tables and columns (see tests/table_hash.py), not as a failure.
 """
 
 from __future__ import annotations
@@ -41,21 +44,35 @@ SECOND_BUILD_THREADS = 1  # dbt's; build #1 ran on profiles.yml's 4
 PROBE_RUNS = (2, 10)  # each model's SQL is run again at least 2 and at most 10 times ...
 PROBE_SECONDS = 0.5  # ... stopping after 2 once its runs have taken this long
 PROBE_THREADS = 8  # DuckDB's, more than the machine's cores: more orders in which tied rows can arrive
-RAW_SCHEMA = "raw_openf1"
 
 
 class FloatBitsWarning(UserWarning):
     """Two builds gave doubles that differ in their last bits only (parallel sums in another order)."""
 
 
+def _manifest(target: Path) -> dict:
+    return json.loads((target / "manifest.json").read_text())
+
+
 def _dbt_schemas(target: Path) -> set[str]:
     """Every schema a node of the build in ``target`` writes to (models, seeds, snapshots)."""
-    nodes = json.loads((target / "manifest.json").read_text())["nodes"].values()
+    nodes = _manifest(target)["nodes"].values()
     return {node["schema"] for node in nodes if node["resource_type"] in ("model", "seed", "snapshot")}
 
 
+def _source_schemas(target: Path) -> tuple[str, ...]:
+    """The schemas dbt's sources read (the loader's raw tables)."""
+    return tuple(sorted({source["schema"] for source in _manifest(target)["sources"].values()}))
+
+
 def rebuild(first: Path, first_target: Path, work: Path) -> tuple[Path, Path]:
-    """Build #2: build #1's file copied, every schema dbt wrote dropped, ``dbt build`` on the copy."""
+    """Build #2: build #1's file copied, every schema dbt wrote dropped, the raw rows stored in reverse order,
+    ``dbt build`` on the copy.
+
+    A table's rows have no order, and the loader's order is dlt's business: with the rows of every raw table
+    stored the other way round, a model that leans on the order rows are scanned in (two race-control messages
+    of the same second, taken in the order they were loaded) gives another result, always, not by chance.
+    """
     work.mkdir(parents=True, exist_ok=True)
     second = work / first.name  # the same file name: the same catalog name in every compiled query
     shutil.copyfile(first, second)
@@ -65,6 +82,16 @@ def rebuild(first: Path, first_target: Path, work: Path) -> tuple[Path, Path]:
     with duckdb.connect(str(second)) as con:
         for schema in sorted(_dbt_schemas(first_target)):
             con.execute(f'drop schema if exists "{schema}" cascade')
+        raw = con.execute(
+            "select schema_name, table_name from duckdb_tables() where schema_name in (select unnest(?))",
+            [list(_source_schemas(first_target))],
+        ).fetchall()
+        for schema, table in raw:
+            relation = f'"{schema}"."{table}"'
+            con.execute(f"create temp table reversed_rows as select * from {relation} order by rowid desc")
+            con.execute(f"delete from {relation}")
+            con.execute(f"insert into {relation} select * from reversed_rows")
+            con.execute("drop table reversed_rows")
     target = work / "target"
     built = run_module(
         "dbt.cli.main",
@@ -110,7 +137,8 @@ def assert_builds_identical(first: Path, first_target: Path, work: Path) -> None
     started = time.monotonic()
     second, second_target = rebuild(first, first_target, work)
     built = time.monotonic()
-    assert table_hashes(first, (RAW_SCHEMA,)) == table_hashes(second, (RAW_SCHEMA,)), "the raw tables differ"
+    raw = _source_schemas(first_target)
+    assert table_hashes(first, raw) == table_hashes(second, raw), "the raw tables hold other rows"
     assert set(models_built(first_target)) == set(models_built(second_target))
     one, two = table_hashes(first), table_hashes(second)
     assert one, f"no table in marts or features of {first}"
@@ -132,14 +160,15 @@ def assert_builds_identical(first: Path, first_target: Path, work: Path) -> None
         )
 
 
-def _tied_deployments(warehouse: Path) -> int:
+def _tied_deployments(warehouse: Path, target: Path) -> int:
     """Safety cars, VSCs and red flags whose second a sector CLEAR shares (the quirk that exposes ties)."""
+    race_control = _manifest(target)["sources"]["source.openf1.openf1.race_control"]["relation_name"]
     with duckdb.connect(str(warehouse), read_only=True) as con:
         (count,) = con.execute(
             f"""
             select count(*)
-            from {RAW_SCHEMA}.race_control as deployment
-            inner join {RAW_SCHEMA}.race_control as sector_clear
+            from {race_control} as deployment
+            inner join {race_control} as sector_clear
                 on sector_clear.session_key = deployment.session_key and sector_clear.date = deployment.date
             where (deployment.message like '%SAFETY CAR DEPLOYED' or deployment.flag = 'RED')
                 and sector_clear.flag = 'CLEAR' and sector_clear.scope = 'Sector'
@@ -161,7 +190,7 @@ def test_two_builds_of_the_same_raw_data_are_identical(
 ) -> None:
     # build #1; the real season's fixture also returns dbt's result: failing data tests do not matter here
     warehouse, target = request.getfixturevalue(build)[:2]
-    assert _tied_deployments(warehouse), (
+    assert _tied_deployments(warehouse, target), (
         f"{warehouse} holds no deployment sharing its second with a sector CLEAR, the tie this test must see; "
         "a sample simulated before the simulator had that quirk? (rm -rf warehouse/samples, then make test-dbt)"
     )

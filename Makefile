@@ -117,7 +117,7 @@ endif
 .PHONY: sample
 sample: $(SAMPLE_DIR)/.complete ## Simulate the sample season (once) into warehouse/samples/
 
-$(SAMPLE_DIR)/.complete: | $(INSTALLED)
+$(SAMPLE_DIR)/.complete: $(wildcard openf1_replay/simulator/*.py) | $(INSTALLED)
 	@echo "Simulating the sample: season $(SAMPLE_SEASON), $(SAMPLE_ROUNDS) rounds, seed $(SAMPLE_SEED) (simulated data, not real results)"
 	@rm -rf "$(SAMPLE_DIR)"
 	@$(PY) -m openf1_replay.simulator --season $(SAMPLE_SEASON) --rounds $(SAMPLE_ROUNDS) --seed $(SAMPLE_SEED) \

@@ -51,7 +51,10 @@ def test_meeting_qualifying_lookup_has_one_home() -> None:
     """ "The meeting's qualifying" is int_race_weekends_numbered's (dim_meetings.qualifying_session_key): no model
     or report query joins sessions on meeting_key to pick a qualifying session again."""
     lookup = re.compile(
-        r"meeting_key\s*=\s*\w+\.meeting_key[^;]{0,200}?session_kind\s*(=|in)\s*\(?\s*'(sprint_)?qualifying'", re.S
+        # a sessions relation picked by a qualifying kind and joined on the meeting (both copies this replaced)
+        r"meeting_key\s*=\s*\w+\.meeting_key[^;]{0,200}?session_kind\s*(=|in)\s*\(?\s*'(sprint_)?qualifying'"
+        r"|\bqualifying_sessions?\.meeting_key\b",
+        re.S,
     )
     copies = {str(p.relative_to(ROOT)) for p in [*SQL_FILES, ROOT / "reports" / "queries.py"] if lookup.search(_sql(p))}
     assert copies == set()

@@ -157,7 +157,9 @@ penalty_candidates as (
         on
             penalties.session_key = pit_stops.session_key
             and penalties.driver_number = pit_stops.driver_number
-            and penalties.announced_at < pit_stops.pitted_at
+            -- announced before the car entered the lane (pit exit minus the lane time)
+            and {{ dbt.datediff('penalties.announced_at', 'pit_stops.pitted_at', 'millisecond') }}
+            > 1000 * coalesce(pit_stops.lane_duration_s, 0)
             and (penalties.announced_on_lap is null or penalties.announced_on_lap + 3 >= pit_stops.lap_number)
     group by penalties.session_key, penalties.driver_number, penalties.announced_at, penalties.penalty_kind
 
@@ -165,7 +167,7 @@ penalty_candidates as (
 
 penalty_visits as (
 
-    -- two penalties served at one visit keep the first announced (ties: the kind's name)
+    -- two penalties matched to one visit (rare) keep the kind first in name order: a total, repeatable rule
     select
         session_key,
         driver_number,

@@ -34,7 +34,10 @@ numbered as (
 
     select
         *,
-        row_number() over (partition by session_key, driver_number order by pitted_at, lap_number) as stop_number
+        row_number() over (
+            partition by session_key, driver_number
+            order by pitted_at asc, lap_number asc, lane_duration_s asc, stop_duration_s asc
+        ) as stop_number
     from pit_stops
 
 ),

@@ -22,16 +22,32 @@ sessions as (
 
 loads as (
 
-    select loaded_at
+    select
+        load_id,
+        loaded_at
     from {{ ref('stg_openf1__loads') }}
-    where is_complete
 
 ),
 
-newest_load as (
+result_loads as (
 
-    select max(loaded_at) as newest_loaded_at
-    from loads
+    -- the load that last brought each session's result (the loader fetches it again inside the window)
+    select
+        session_key,
+        max(load_id) as load_id
+    from {{ ref('stg_openf1__session_results') }}
+    group by session_key
+
+),
+
+results_loaded as (
+
+    select
+        result_loads.session_key,
+        loads.loaded_at as results_loaded_at
+    from result_loads
+    inner join loads
+        on result_loads.load_id = loads.load_id
 
 ),
 
@@ -61,18 +77,19 @@ final as (
         sessions.circuit_short_name,
         sessions.country_name,
         sessions.session_kind,
-        -- results can still be amended (penalties, disqualifications, appeals) until the window after the
-        -- session has passed; judged at the warehouse's newest load, so the same data always gives the same flag
+        -- results can still be amended (penalties, disqualifications, appeals): the result we hold was loaded
+        -- inside the window after the session (as the loader decides what is final), so the same loads always
+        -- give the same flag, and a load scoped elsewhere leaves it provisional
         coalesce(
             sessions.session_kind in ('race', 'sprint', 'qualifying', 'sprint_qualifying')
-            and newest_load.newest_loaded_at is not null
             and sessions.ended_at is not null
-            and {{ dbt.datediff('sessions.ended_at', 'newest_load.newest_loaded_at', 'second') }}
+            and {{ dbt.datediff('sessions.ended_at', 'results_loaded.results_loaded_at', 'second') }}
             < {{ var('results_window_days') }} * 86400,
             false
         ) as is_result_provisional
     from sessions
-    cross join newest_load
+    left outer join results_loaded
+        on sessions.session_key = results_loaded.session_key
     left outer join rounds
         on sessions.meeting_key = rounds.meeting_key
 

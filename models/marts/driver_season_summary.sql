@@ -40,7 +40,8 @@ qualifying as (
         driver_id,
         avg(grid_position) as mean_grid_position,
         count(case when qualifying_position = 1 then 1 end) as fastest_qualifier_count,
-        count(case when grid_position = 1 then 1 end) as pole_positions
+        -- unknown (null), not 0, when OpenF1 has no starting grid for his qualifyings
+        case when count(grid_position) > 0 then count(case when grid_position = 1 then 1 end) end as pole_positions
     from {{ ref('fct_qualifying') }}
     where session_kind = 'qualifying'
     group by season, driver_id
@@ -94,7 +95,10 @@ final as (
         season_totals.sprint_points,
         season_totals.points,
         final_standings.position as championship_position,
-        coalesce(qualifying.pole_positions, 0) as pole_positions,
+        case
+            when qualifying.driver_id is null then 0
+            else qualifying.pole_positions
+        end as pole_positions,
         coalesce(qualifying.fastest_qualifier_count, 0) as fastest_qualifier_count
     from season_totals
     left outer join qualifying

@@ -2,9 +2,12 @@
     Every version of every race, sprint and qualifying classification row the warehouse has seen, one row per
     (session_key, driver_number, first_seen_load_id). Results change after the flag (penalties,
     disqualifications, appeals): the loader fetches them again (the amendment window, REFRESH_RESULTS=1) and
-    raw keeps only the newest, so this incremental table is the history. A build adds a row when a driver's
-    tracked fields (position, status, points, laps, gap, grid) differ from his newest version here; the
-    version is dated by the load that brought it, not the build, so the same loads give the same history.
+    raw keeps only the newest, so this incremental table is the history. A build adds a row when what OpenF1
+    published for the driver (session_result's position, laps, flags, time and gap; his starting_grid slot)
+    differs from his newest version here: a change in our own rules (a points seed, a status rule) is not an
+    amendment and adds nothing. The row keeps the tracked fields as the marts showed them (position, status,
+    points, laps, gap, grid). It is dated by the load that brought it, not the build, so the same loads give
+    the same history.
     Never rebuilt from scratch (full_refresh: false): dbt build --full-refresh keeps the history.
 -#}
 {{
@@ -17,6 +20,9 @@
     )
 }}
 {%- set tracked = classification_tracked_fields() -%}
+{%- set published_fields = [
+    'position', 'laps_completed', 'is_dnf', 'is_dns', 'is_dsq', 'duration_s', 'gap_to_leader_s', 'gap_to_leader_laps'
+] -%}
 with
 
 results as (
@@ -38,6 +44,19 @@ results as (
         grid_position
     from {{ ref('fct_session_results') }}
     where session_kind in ('race', 'sprint', 'qualifying', 'sprint_qualifying')
+
+),
+
+published as (
+
+    -- what OpenF1 published: a version changes only when this (or the starting grid) does
+    select
+        {%- for column in published_fields %}
+        {{ column }},
+        {%- endfor %}
+        session_key,
+        driver_number
+    from {{ ref('stg_openf1__session_results') }}
 
 ),
 
@@ -76,12 +95,18 @@ current_versions as (
         {%- endfor %}
         result_loads.load_id as first_seen_load_id,
         loads.loaded_at as first_seen_at,
-        {{ dbt.hash(dbt.concat(version_fields(tracked, 'results'))) }} as version_hash
+        {{ dbt.hash(dbt.concat(
+            version_fields(published_fields, 'published') + ["'|'"] + version_fields(['grid_position'], 'results')
+        )) }} as version_hash
     from results
     inner join result_loads
         on
             results.session_key = result_loads.session_key
             and results.driver_number = result_loads.driver_number
+    left outer join published
+        on
+            results.session_key = published.session_key
+            and results.driver_number = published.driver_number
     left outer join loads
         on result_loads.load_id = loads.load_id
 

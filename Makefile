@@ -27,6 +27,12 @@ UNIT_TESTS ?= 0#             1 = dbt's unit tests too (logic, not data: make tes
 DESTINATION ?= duckdb#       duckdb | bigquery
 WAREHOUSE ?= warehouse/openf1.duckdb
 REPORT_DIR ?= reports/site
+# The serving copy readers open (make query, reports, features, metrics, BI tools): the public schemas (marts,
+# features) of the last build that passed, in a file DuckDB 1.4 and 1.5 read, and the same tables as Parquet.
+# It sits beside its own warehouse: WAREHOUSE=warehouse/x.duckdb publishes warehouse/published/x.duckdb.
+PUBLISHED := $(dir $(WAREHOUSE))published/$(notdir $(WAREHOUSE))
+PUBLISHED_PARQUET := $(basename $(PUBLISHED))
+export OPENF1_PUBLISHED := $(PUBLISHED)
 
 # The simulated sample: a small season with a sprint weekend and telemetry for the races.
 SAMPLE_SEASON ?= 2025

@@ -54,7 +54,8 @@ sessions as (
         season,
         session_name,
         session_type,
-        started_at
+        started_at,
+        session_date
     from {{ ref('stg_openf1__sessions') }}
     {%- if is_incremental() %}
     where started_at >= (select max(session_started_at) from {{ this }})
@@ -84,6 +85,7 @@ laps_with_context as (
         sessions.session_name,
         sessions.session_type,
         sessions.started_at as session_started_at,
+        sessions.session_date,
         laps.driver_number,
         drivers.driver_id,
         drivers.driver_code,
@@ -178,7 +180,8 @@ final as (
             when session_type = 'Race'
                 then {{ dbt.datediff('leader_completed_at', 'completed_at', 'millisecond') }} / 1000.0  -- noqa: LT05
         end as gap_to_leader_s,
-        completed_at
+        completed_at,
+        session_date
     from ranked
 
 )

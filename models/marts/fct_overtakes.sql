@@ -13,6 +13,16 @@ overtakes as (
 
 ),
 
+sessions as (
+
+    select
+        session_key,
+        season,
+        session_date
+    from {{ ref('dim_sessions') }}
+
+),
+
 drivers as (
 
     select
@@ -28,6 +38,8 @@ final as (
     select
         overtakes.session_key,
         overtakes.meeting_key,
+        sessions.season,
+        sessions.session_date,
         overtakes.overtaken_at,
         overtakes.overtaking_driver_number,
         overtaking_drivers.driver_id as overtaking_driver_id,
@@ -35,6 +47,8 @@ final as (
         overtaken_drivers.driver_id as overtaken_driver_id,
         overtakes.position_gained
     from overtakes
+    left outer join sessions
+        on overtakes.session_key = sessions.session_key
     left outer join drivers as overtaking_drivers
         on
             overtakes.session_key = overtaking_drivers.session_key

@@ -27,6 +27,7 @@ sessions as (
     select
         session_key,
         season,
+        session_date,
         session_name,
         session_type,
         circuit_key
@@ -52,6 +53,7 @@ final as (
         pit_stops.session_key,
         pit_stops.meeting_key,
         sessions.season,
+        sessions.session_date,
         sessions.session_name,
         sessions.session_type,
         pit_stops.session_kind,

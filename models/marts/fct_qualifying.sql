@@ -22,6 +22,7 @@ sessions as (
         session_key,
         meeting_key,
         season,
+        session_date,
         round_number,
         session_name,
         session_kind
@@ -59,6 +60,7 @@ final as (
         results.session_key,
         sessions.meeting_key,
         sessions.season,
+        sessions.session_date,
         sessions.round_number,
         sessions.session_name,
         sessions.session_kind,

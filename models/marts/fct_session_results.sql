@@ -106,6 +106,15 @@ points_systems as (
 
 ),
 
+sessions as (
+
+    select
+        session_key,
+        session_date
+    from {{ ref('dim_sessions') }}
+
+),
+
 race_distances as (
 
     select
@@ -173,6 +182,7 @@ scored as (
         with_distance.meeting_key,
         with_distance.season,
         rounds.round_number,
+        sessions.session_date,
         with_distance.session_name,
         with_distance.session_type,
         with_distance.session_kind,
@@ -202,6 +212,8 @@ scored as (
             when with_distance.session_kind = 'race' then coalesce(fastest_lap_points.points, 0)
         end as fastest_lap_bonus_points
     from with_distance
+    left outer join sessions
+        on with_distance.session_key = sessions.session_key
     left outer join drivers
         on
             with_distance.session_key = drivers.session_key

@@ -40,6 +40,7 @@ renamed as (
         {{ utc_timestamp('date_start') }} as started_at,
         {{ utc_timestamp('date_end') }} as ended_at,
         gmt_offset as utc_offset,
+        {{ local_date(utc_timestamp('date_start'), 'gmt_offset') }} as session_date,
         coalesce(is_cancelled, false) as is_cancelled,
         cast(circuit_key as {{ dbt.type_int() }}) as circuit_key,
         circuit_short_name,

@@ -40,7 +40,9 @@ def open_published(path: Path) -> duckdb.DuckDBPyConnection:
     if not path.is_file():
         warehouse = os.environ.get("OPENF1_WAREHOUSE", DEFAULT_WAREHOUSE)
         build = "make build" if warehouse == DEFAULT_WAREHOUSE else f"make build WAREHOUSE={warehouse}"
-        raise NotPublished(f"no published copy at {path} yet: run {build} (it publishes after its tests pass)")
+        raise NotPublished(
+            f"no published copy at {path} yet: run {build} (or make publish after a passing make transform)"
+        )
     return duckdb.connect(str(path), read_only=True)
 
 

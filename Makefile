@@ -189,9 +189,9 @@ ifeq ($(IS_BIGQUERY),)
 	@echo "Report:    $(REPORT_DIR)/index.html"
 	@$(if $(filter sample,$(SOURCE)),echo "Data:      SIMULATED by the project's simulator (SOURCE=sample) — not real results")
 	@echo "Try:"
-	@echo "  make query$(SQL_WAREHOUSE_ARG) SQL=\"select session_name, count(*) as laps, min(lap_duration_s) as fastest_lap_s from marts.fct_laps group by all order by 2 desc\""
-	@echo "  make query$(SQL_WAREHOUSE_ARG) SQL=\"select driver_code, session_name, lap_number, lap_duration_s from marts.fct_laps where lap_duration_s is not null order by lap_duration_s limit 10\""
-	@echo "  make query$(SQL_WAREHOUSE_ARG) SQL_FILE=analyses/championship_after_each_round.sql"
+	@echo "  make query SQL=\"select session_name, count(*) as laps, min(lap_duration_s) as fastest_lap_s from marts.fct_laps group by all order by 2 desc\"$(SQL_WAREHOUSE_ARG)"
+	@echo "  make query SQL=\"select driver_code, session_name, lap_number, lap_duration_s from marts.fct_laps where lap_duration_s is not null order by lap_duration_s limit 10\"$(SQL_WAREHOUSE_ARG)"
+	@echo "  make query SQL_FILE=analyses/championship_after_each_round.sql$(SQL_WAREHOUSE_ARG)"
 	@echo "  make sql$(SQL_WAREHOUSE_ARG)"
 else
 	@echo "Warehouse: $(BUILT_IN)   (datasets raw_openf1, staging, intermediate, marts, features)"

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import duckdb
 
-from sqlcli.database import NotPublished, one_line, open_published, run, tables
+from sqlcli.database import DEFAULT_PUBLISHED, NotPublished, one_line, open_published, run, tables
 from sqlcli.render import FORMATS, show
 from sqlcli.statement import UnknownTable, UsageError, has_jinja, read_sql, resolve_refs
 
-DEFAULT_PUBLISHED = "warehouse/published/openf1.duckdb"
 # a table for people stops after this many rows unless LIMIT says otherwise; CSV, JSON and Markdown are for
 # other programs and get every row
 TABLE_LIMIT = 100

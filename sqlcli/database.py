@@ -13,7 +13,9 @@ import duckdb
 
 from sqlcli.statement import table_list
 
+# the Makefile's defaults, for a run outside make (it exports OPENF1_WAREHOUSE and OPENF1_PUBLISHED)
 DEFAULT_WAREHOUSE = "warehouse/openf1.duckdb"
+DEFAULT_PUBLISHED = "warehouse/published/openf1.duckdb"
 # the lines of DuckDB's message worth keeping after its first: they name what was meant
 HINT_PREFIXES = ("Did you mean", "Candidate bindings")
 FETCH_CHUNK = 10_000

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlcli.database import NotPublished, open_published
+from sqlcli.database import DEFAULT_PUBLISHED, NotPublished, open_published
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = Path(os.environ.get("OPENF1_SQL_VENV", ROOT / ".venv-sql"))
@@ -28,7 +28,6 @@ LOCK = Path(__file__).with_name("requirements-shell.lock")
 CHECK = Path(__file__).with_name("shell_check.py")
 # What the lock pins (--lock resolves these again): DuckDB as .venv has it, so both read the same files.
 REQUIREMENTS = ["harlequin==2.17.0", "duckdb==2.0.0"]
-DEFAULT_PUBLISHED = "warehouse/published/openf1.duckdb"
 
 
 class ShellError(RuntimeError):

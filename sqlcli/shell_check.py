@@ -38,8 +38,9 @@ def adapter_check(database: str) -> DuckDbAdapter:
         fail(f"the catalog harlequin reads has no marts tables: {sorted(schemas)}")
     print(f"catalog: {', '.join(f'{name} ({len(tables)} tables)' for name, tables in sorted(schemas.items()))}")
     cursor = connection.execute(QUERY)
-    rows = cursor.fetchall() if cursor is not None else None
-    drivers = rows.fetchall()[0][0] if hasattr(rows, "fetchall") else rows[0][0]
+    if cursor is None:
+        fail(f"harlequin's adapter returned no rows for {QUERY}")
+    drivers = cursor.fetchall().column(0)[0].as_py()  # harlequin hands results on as Arrow tables
     print(f"query: {QUERY} -> {drivers}")
     try:
         connection.execute(WRITE)

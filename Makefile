@@ -251,6 +251,7 @@ record: $(INSTALLED) ## Record the live API into a snapshot: SEASON=2024 OUT=DIR
 
 .PHONY: docs
 docs: $(INSTALLED) ## Generate and serve the dbt docs site offline on http://127.0.0.1:8080
+	@$(GUARD_WAREHOUSE)
 	@$(DBT) docs generate $(DBT_ARGS) --quiet
 	@$(DBT) docs serve $(DBT_ARGS) --host 127.0.0.1 --port $(or $(PORT),8080) --no-browser
 

@@ -229,6 +229,54 @@ query: $(INSTALLED) ## SQL on the published copy, read-only: SQL="select ..." or
 sql: $(INSTALLED) ## Interactive SQL shell (harlequin) on the published copy, read-only (installs .venv-sql once)
 	@$(PY) -m sqlcli.shell
 
+# ---- metrics layer (dbt MetricFlow): make metrics, make metrics-list ----------------------------------------
+# mf queries the published copy through profiles.yml's `published` target (attached read-only: never the working
+# file, never the build's lock), or with DESTINATION=bigquery the marts dataset (target bigquery). Its manifest
+# is parsed into target/<warehouse id>-metrics, apart from the build's; dbt-metricflow 0.15 reads
+# <dbt project dir>/target/semantic_manifest.json, so that folder is mf's project dir (dbt_project.yml copied in).
+METRICS ?=#                  metrics, comma-separated (make metrics-list names them)
+GROUP_BY ?=#                 dimensions, entities or metric_time__<grain>, comma-separated
+WHERE ?=#                    a filter: "{{ Dimension('session__season') }} = 2024"
+ORDER_BY ?=#                 comma-separated; a leading - sorts descending (-points)
+SAVED_QUERY ?=#              a saved query instead of (or with) METRICS/GROUP_BY
+METRICS_DIR := $(CURDIR)/target/$(WAREHOUSE_ID)-metrics
+METRICS_MANIFEST := $(METRICS_DIR)/target/semantic_manifest.json
+MF_TARGET := $(if $(IS_BIGQUERY),bigquery,published)
+MF_ENV := DBT_TARGET=$(MF_TARGET) OPENF1_PUBLISHED="$(abspath $(PUBLISHED))" DBT_TARGET_PATH="$(METRICS_DIR)/target" \
+	DBT_LOG_PATH="$(METRICS_DIR)/logs"
+MF := $(MF_ENV) DBT_PROJECT_DIR="$(METRICS_DIR)" $(BIN)/mf
+METRICS_INPUTS := $(shell find models macros seeds -type f 2>/dev/null) dbt_project.yml profiles.yml
+REQUIRE_METRICS_SOURCE := $(if $(IS_BIGQUERY),:,$(REQUIRE_PUBLISHED))
+
+$(METRICS_MANIFEST): $(METRICS_INPUTS) | $(INSTALLED)
+	@mkdir -p "$(METRICS_DIR)/target" && cp dbt_project.yml "$(METRICS_DIR)/dbt_project.yml"
+	@$(MF_ENV) DBT_PROJECT_DIR="$(CURDIR)" $(DBT) parse --target $(MF_TARGET) --quiet || \
+		{ echo "error: dbt parse of the semantic models failed: see $(METRICS_DIR)/logs/dbt.log"; exit 1; }
+
+.PHONY: metrics
+metrics: export OPENF1_METRICS_WHERE = $(value WHERE)
+metrics: $(INSTALLED) ## MetricFlow on the published copy: METRICS=points GROUP_BY=driver__driver_code,metric_time__year [WHERE= ORDER_BY= LIMIT= SAVED_QUERY= CSV=file EXPLAIN=1]
+	@$(REQUIRE_METRICS_SOURCE)
+	@test -n "$(METRICS)$(SAVED_QUERY)" || { echo "error: give METRICS=points,wins (make metrics-list names them) or SAVED_QUERY=driver_season" >&2; exit 2; }
+	@$(MAKE) -s "$(METRICS_MANIFEST)"
+	@$(MF) query --quiet $(if $(METRICS),--metrics $(METRICS)) $(if $(GROUP_BY),--group-by $(GROUP_BY)) \
+		$(if $(WHERE),--where "$$OPENF1_METRICS_WHERE") $(if $(ORDER_BY),--order $(ORDER_BY)) \
+		$(if $(LIMIT),--limit $(LIMIT)) $(if $(SAVED_QUERY),--saved-query $(SAVED_QUERY)) \
+		$(if $(CSV),--csv "$(CSV)") $(if $(filter 1 true yes,$(EXPLAIN)),--explain)
+
+.PHONY: metrics-list
+metrics-list: $(INSTALLED) ## The metrics (with their dimensions) and saved queries of the metrics layer
+	@$(REQUIRE_METRICS_SOURCE)
+	@$(MAKE) -s "$(METRICS_MANIFEST)"
+	@$(MF) list metrics 2>/dev/null | sed 's/^.*✔/✔/'
+	@$(MF) list saved-queries 2>/dev/null | sed 's/^.*✔/✔/'
+
+.PHONY: metrics-validate
+metrics-validate: $(INSTALLED) ## mf validate-configs: the semantic models, then their columns on the published copy
+	@$(REQUIRE_METRICS_SOURCE)
+	@$(MAKE) -s "$(METRICS_MANIFEST)"
+	@$(MF) validate-configs 2>&1 | sed 's/^.*✔/✔/'
+
 # ---- tools ----------------------------------------------------------------------------------------------
 .PHONY: simulate
 simulate: $(INSTALLED) ## Simulate a season snapshot: SEASON=2025 ROUNDS=4 SEED=7 OUT=DIR [TELEMETRY_SCOPE=races HZ=3.7] [AMEND=both|penalty|dsq AMEND_ROUND=K: also OUT.amended/]

@@ -87,9 +87,7 @@ def load_contracts(dbt_target: Path) -> dict[str, list[Column]]:
     return contracts
 
 
-def check_columns(
-    connection: Connection, contracts: dict[str, list[Column]], problems: list[str]
-) -> tuple[int, int]:
+def check_columns(connection: Connection, contracts: dict[str, list[Column]], problems: list[str]) -> tuple[int, int]:
     """Reflect every column of SCHEMAS and compare with the contracts; return (tables, columns) reflected."""
     inspector = sa.inspect(connection)
     duckdb_types = {

@@ -1,7 +1,8 @@
 """Read every table of a published copy's public schemas with whichever DuckDB is first on the path.
 
 ``python -m bi.read_tables PUBLISHED.duckdb`` prints one JSON line: the DuckDB version and, per table, its row
-count and a digest of every value (so every column of every row is read, not just the row count). With
+count and a digest of every value (so every column of every row is read, not just the row count), and when
+the copy was published. With
 ``--hold`` it keeps the connection open, waits for a line on stdin, reads again through the same connection and
 prints a second line: a BI tool holding the copy open across a build. ``bi.check`` runs it under DuckDB 1.4
 (``bi.environment.duckdb14_environment``); the tests run it under 1.5 too.
@@ -40,6 +41,20 @@ def table_digests(run: Run) -> dict[str, list[int]]:
     return digests
 
 
+def published_at(run: Run) -> str | None:
+    """When the copy was published (its ``main.published_build`` table, which make publish writes), or None."""
+    try:
+        # as text: fetching a timestamptz into Python needs pytz, which no BI tool's environment is promised
+        return run("select published_at::varchar from main.published_build")[0][0]
+    except duckdb.CatalogException:  # a copy without it: the digests still tell builds apart
+        return None
+
+
+def read(run: Run) -> dict[str, Any]:
+    """What one reader sees: the DuckDB version, the publish time and every table's digest."""
+    return {"duckdb": duckdb.__version__, "published_at": published_at(run), "tables": table_digests(run)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bi.read_tables", description=__doc__.splitlines()[0])
     parser.add_argument("published", help="the published DuckDB file")
@@ -51,10 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         def run(sql: str) -> list[tuple[Any, ...]]:
             return connection.execute(sql).fetchall()
 
-        print(json.dumps({"duckdb": duckdb.__version__, "tables": table_digests(run)}), flush=True)
+        print(json.dumps(read(run)), flush=True)
         if args.hold:
             sys.stdin.readline()
-            print(json.dumps({"duckdb": duckdb.__version__, "tables": table_digests(run)}), flush=True)
+            print(json.dumps(read(run)), flush=True)
     except duckdb.Error as error:
         first = str(error).strip().splitlines()[0]
         print(f"error: DuckDB {duckdb.__version__} cannot read {args.published}: {first}", file=sys.stderr)

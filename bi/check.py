@@ -186,8 +186,11 @@ def analyst_queries(connection: Connection, problems: list[str]) -> list[str]:
     return findings
 
 
-def read_with_duckdb14(published: Path, expected: dict[str, list[int]], problems: list[str]) -> str:
-    """Read every table with DuckDB 1.4 (a subprocess); its rows must equal what DuckDB 1.5 read."""
+def read_with_duckdb14(
+    published: Path, expected: dict[str, list[int]], published_at: str | None, problems: list[str]
+) -> str:
+    """Read every table with DuckDB 1.4 (a subprocess); its rows must equal what DuckDB 1.5 read from the same
+    publish (``published_at``: a build beside the check may swap a new copy in between the two reads)."""
     venv = Path(sys.prefix)
     result = subprocess.run(
         [sys.executable, "-m", "bi.read_tables", str(published)],
@@ -203,11 +206,14 @@ def read_with_duckdb14(published: Path, expected: dict[str, list[int]], problems
     read = json.loads(result.stdout)
     if not read["duckdb"].startswith("1.4."):
         problems.append(f"the DuckDB 1.4 reader ran DuckDB {read['duckdb']}: is {venv}/duckdb-1.4 installed?")
+    rows = sum(rows for rows, _ in read["tables"].values())
+    done = f"DuckDB {read['duckdb']}: read all {len(read['tables'])} tables ({rows:,} rows)"
+    if read["published_at"] != published_at:
+        return f"{done} of a copy published since ({read['published_at']}): not compared with 1.5's"
     for key in sorted(expected.keys() | read["tables"].keys()):
         if read["tables"].get(key) != expected.get(key):
             problems.append(f"{key}: DuckDB {read['duckdb']} reads {read['tables'].get(key)}, 1.5 {expected.get(key)}")
-    rows = sum(rows for rows, _ in read["tables"].values())
-    return f"DuckDB {read['duckdb']}: read all {len(read['tables'])} tables ({rows:,} rows), the same as 1.5"
+    return f"{done}, the same as 1.5"
 
 
 def run_check(published: Path, dbt_target: Path) -> list[str]:
@@ -227,10 +233,14 @@ def run_check(published: Path, dbt_target: Path) -> list[str]:
             )
             for finding in analyst_queries(connection, problems):
                 print(f"  {finding}")
-            digests = read_tables.table_digests(lambda sql: connection.exec_driver_sql(sql).all())
+
+            def run(sql: str) -> list[sa.Row]:
+                return connection.exec_driver_sql(sql).all()
+
+            digests, published_at = read_tables.table_digests(run), read_tables.published_at(run)
     finally:
         engine.dispose()
-    print(f"  {read_with_duckdb14(published, digests, problems)}")
+    print(f"  {read_with_duckdb14(published, digests, published_at, problems)}")
     return problems
 
 

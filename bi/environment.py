@@ -2,7 +2,8 @@
 
 .venv holds DuckDB 2.0 (the build's); BI tools and drivers hold 1.x. ``.venv-bi`` is what a BI user's machine
 has: DuckDB 1.5.x, duckdb-engine 0.17 and SQLAlchemy 2.0.x (2.1 breaks duckdb-engine's column reflection:
-``Referenced table "pg_catalog.pg_collation" not found``, duckdb_engine #1379), and polars. DuckDB 1.4.x
+``Referenced table "pg_catalog.pg_collation" not found``, duckdb_engine #1379), the DuckDB 1.5 CLI
+(``.venv-bi/bin/duckdb``) and polars. DuckDB 1.4.x
 (Evidence's node API, older DBeaver and CLI installs) sits in ``.venv-bi/duckdb-1.4``, a ``pip install
 --target`` folder: put it first on PYTHONPATH and ``import duckdb`` is 1.4. Both come from committed locks
 (``bi/requirements.lock``, ``bi/requirements-duckdb14.lock``), installed on first use and again whenever a
@@ -30,7 +31,13 @@ LOCK = Path(__file__).with_name("requirements.lock")
 LOCK_DUCKDB14 = Path(__file__).with_name("requirements-duckdb14.lock")
 DUCKDB14_DIR = "duckdb-1.4"  # inside the venv
 # What the locks pin (python -m bi.environment --lock resolves these again).
-REQUIREMENTS = ["duckdb>=1.5,<1.6", "duckdb-engine>=0.17,<0.18", "sqlalchemy>=2.0,<2.1", "polars"]
+REQUIREMENTS = [
+    "duckdb>=1.5,<1.6",
+    "duckdb-cli>=1.5,<1.6",
+    "duckdb-engine>=0.17,<0.18",
+    "sqlalchemy>=2.0,<2.1",
+    "polars",
+]
 REQUIREMENTS_DUCKDB14 = ["duckdb>=1.4,<1.5"]
 
 
@@ -112,7 +119,7 @@ def relock() -> None:
         LOCK,
         [
             "The BI check's environment (.venv-bi), apart from .venv: what BI tools embed, DuckDB 1.5.x, with",
-            "duckdb-engine 0.17 and SQLAlchemy 2.0.x (not 2.1: duckdb_engine #1379), and polars.",
+            "duckdb-engine 0.17 and SQLAlchemy 2.0.x (not 2.1: duckdb_engine #1379), the DuckDB 1.5 CLI and polars.",
             f"Full pip freeze of: {', '.join(REQUIREMENTS)}.",
             regenerate,
         ],

@@ -43,11 +43,11 @@ def table_digests(run: Run) -> dict[str, list[int]]:
 
 def published_at(run: Run) -> str | None:
     """When the copy was published (its ``main.published_build`` table, which make publish writes), or None."""
-    try:
-        # as text: fetching a timestamptz into Python needs pytz, which no BI tool's environment is promised
-        return run("select published_at::varchar from main.published_build")[0][0]
-    except duckdb.CatalogException:  # a copy without it: the digests still tell builds apart
+    present = run("select count(*) from duckdb_tables() where schema_name = 'main' and table_name = 'published_build'")
+    if not present[0][0]:  # a copy without it: the digests still tell builds apart
         return None
+    # as text: fetching a timestamptz into Python needs pytz, which no BI tool's environment is promised
+    return run("select published_at::varchar from main.published_build")[0][0]
 
 
 def read(run: Run) -> dict[str, Any]:

@@ -241,7 +241,7 @@ docs: $(INSTALLED) ## Generate and serve the dbt docs site offline on http://127
 TEST_WAREHOUSE := warehouse/test/sample.duckdb
 
 .PHONY: test
-test: $(INSTALLED) ## Every check: ruff, sqlfluff, dbt build on the sample, pytest, the sample on BigQuery (emulator)
+test: $(INSTALLED) ## Every check: ruff, sqlfluff, dbt build on the sample, pytest, BI tools on its published copy, the sample on BigQuery (emulator)
 	@$(MAKE) lint
 	@$(MAKE) test-dbt
 	@$(MAKE) pytest

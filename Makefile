@@ -284,6 +284,7 @@ pytest: $(INSTALLED) ## pytest: replay server, simulator, loader, marts vs truth
 # and DuckDB 1.4), made from bi/requirements*.lock on first use (about a minute) and whenever a lock changes.
 .PHONY: bi-check
 bi-check: $(INSTALLED) ## BI tools on the published copy: SQLAlchemy/duckdb-engine reflect every mart and feature column as the contracts say, analyst queries, DuckDB 1.4 reads it (WAREHOUSE picks the copy)
+	@$(REQUIRE_PUBLISHED)
 	@$(PY) -m bi "$(PUBLISHED)" --dbt-target "$(DBT_TARGET_PATH)"
 
 # ---- benchmark (not part of make test) ---------------------------------------------------------------------

@@ -189,19 +189,15 @@ ifeq ($(IS_BIGQUERY),)
 	@echo "Report:    $(REPORT_DIR)/index.html"
 	@$(if $(filter sample,$(SOURCE)),echo "Data:      SIMULATED by the project's simulator (SOURCE=sample) — not real results")
 	@echo "Try:"
-	@echo "  make query SQL=\"select session_name, count(*) as laps, min(lap_duration_s) as fastest_lap_s from marts.fct_laps group by all order by 2 desc\""
-	@echo "  make query SQL=\"select driver_code, session_name, lap_number, lap_duration_s from marts.fct_laps where lap_duration_s is not null order by lap_duration_s limit 10\""
+	@echo "  make query SQL=\"select session_name, count(*) as laps, min(lap_duration_s) as fastest_lap_s from marts.fct_laps group by all order by 2 desc\"$(SQL_WAREHOUSE_ARG)"
+	@echo "  make query SQL=\"select driver_code, session_name, lap_number, lap_duration_s from marts.fct_laps where lap_duration_s is not null order by lap_duration_s limit 10\"$(SQL_WAREHOUSE_ARG)"
+	@echo "  make query SQL_FILE=analyses/championship_after_each_round.sql$(SQL_WAREHOUSE_ARG)"
+	@echo "  make sql$(SQL_WAREHOUSE_ARG)"
 else
 	@echo "Warehouse: $(BUILT_IN)   (datasets raw_openf1, staging, intermediate, marts, features)"
 	@$(if $(filter sample,$(SOURCE)),echo "Data:      SIMULATED by the project's simulator (SOURCE=sample) — not real results")
 	@echo "Query the marts dataset from the BigQuery console or any BigQuery client (make query reads DuckDB only)."
 endif
-
-.PHONY: query
-query: $(INSTALLED) ## Run one SQL query on the warehouse, read-only: SQL="select ..."
-	@test -n "$(SQL)" || { echo "error: give SQL=\"select ...\""; exit 2; }
-	@$(REQUIRE_PUBLISHED)
-	@$(PY) -c 'import sys, duckdb; duckdb.connect(sys.argv[1], read_only=True).sql(sys.argv[2]).show(max_rows=50)' "$(PUBLISHED)" "$(SQL)"
 
 FEATURES_DIR ?= features
 FEATURES_TEST_FRACTION ?= 0.2
@@ -210,6 +206,28 @@ FEATURES_TEST_FRACTION ?= 0.2
 features: $(INSTALLED) ## Export the feature tables to Parquet (FEATURES_DIR, default features/) with a train/test split column
 	@$(REQUIRE_PUBLISHED)
 	@$(PY) -m features_export --warehouse "$(PUBLISHED)" --out "$(FEATURES_DIR)" --test-fraction $(FEATURES_TEST_FRACTION)
+
+# ---- SQL on the published copy: make query, make sql --------------------------------------------------------
+# make query hands its variables to python -m sqlcli through the environment ($(value ...): as typed, never
+# re-parsed by a shell or expanded by make), so any SQL works: several lines, both kinds of quotes, $.
+SQL ?=#                      the SQL to run (make query)
+SQL_FILE ?=#                 or a file of SQL; {{ ref('table') }} (dbt's analyses/) becomes schema.table
+FORMAT ?= table#             table | csv | json | markdown
+LIMIT ?=#                    rows to print: default 100 for a table, every row for csv/json/markdown; 0 = all
+# make where's hints name WAREHOUSE when it is not the default, so they work when pasted
+SQL_WAREHOUSE_ARG = $(if $(filter-out warehouse/openf1.duckdb,$(WAREHOUSE)), WAREHOUSE=$(WAREHOUSE))
+
+.PHONY: query
+query: export OPENF1_SQL = $(value SQL)
+query: export OPENF1_SQL_FILE = $(value SQL_FILE)
+query: export OPENF1_SQL_FORMAT = $(value FORMAT)
+query: export OPENF1_SQL_LIMIT = $(value LIMIT)
+query: $(INSTALLED) ## SQL on the published copy, read-only: SQL="select ..." or SQL_FILE=path [FORMAT=table|csv|json|markdown LIMIT=n]
+	@$(PY) -m sqlcli
+
+.PHONY: sql
+sql: $(INSTALLED) ## Interactive SQL shell (harlequin) on the published copy, read-only (installs .venv-sql once)
+	@$(PY) -m sqlcli.shell
 
 # ---- tools ----------------------------------------------------------------------------------------------
 .PHONY: simulate
@@ -257,7 +275,7 @@ test-fast: $(INSTALLED) ## The inner loop: ruff and the fast pytest cases
 lint: $(INSTALLED) ## ruff (check + format) and sqlfluff (dbt templater)
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
-	@OPENF1_WAREHOUSE=:memory: $(BIN)/sqlfluff lint models tests/dbt macros --processes 2 --disable-progress-bar 2>&1 | tail -n 25
+	@OPENF1_WAREHOUSE=:memory: $(BIN)/sqlfluff lint models tests/dbt macros analyses --processes 2 --disable-progress-bar 2>&1 | tail -n 25
 
 .PHONY: test-dbt
 test-dbt: $(INSTALLED) ## Load the sample into a scratch warehouse and dbt build it (models + data tests + unit tests)

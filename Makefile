@@ -307,10 +307,11 @@ docs: $(INSTALLED) ## Generate and serve the dbt docs site offline on http://127
 TEST_WAREHOUSE := warehouse/test/sample.duckdb
 
 .PHONY: test
-test: $(INSTALLED) ## Every check: ruff, sqlfluff, dbt build on the sample, pytest, the sample on BigQuery (emulator)
+test: $(INSTALLED) ## Every check: ruff, sqlfluff, dbt build on the sample, pytest, BI tools on its published copy, the sample on BigQuery (emulator)
 	@$(MAKE) lint
 	@$(MAKE) test-dbt
 	@$(MAKE) pytest
+	@$(MAKE) bi-check WAREHOUSE=$(TEST_WAREHOUSE)
 	@$(MAKE) test-bigquery
 
 .PHONY: test-fast
@@ -343,6 +344,14 @@ bq-emulator: $(INSTALLED) ## Serve a local BigQuery emulator until Ctrl-C; print
 .PHONY: pytest
 pytest: $(INSTALLED) ## pytest: replay server, simulator, loader, marts vs truth, reports
 	@$(PY) -m pytest -q
+
+# ---- BI tools ---------------------------------------------------------------------------------------------
+# BI tools embed DuckDB 1.x: the check runs in its own .venv-bi (DuckDB 1.5 + duckdb-engine + SQLAlchemy 2.0.x,
+# and DuckDB 1.4), made from bi/requirements*.lock on first use (about a minute) and whenever a lock changes.
+.PHONY: bi-check
+bi-check: $(INSTALLED) ## BI tools on the published copy: SQLAlchemy/duckdb-engine reflect every mart and feature column as the contracts say, analyst queries, DuckDB 1.4 reads it (WAREHOUSE picks the copy)
+	@$(REQUIRE_PUBLISHED)
+	@$(PY) -m bi "$(PUBLISHED)" --dbt-target "$(DBT_TARGET_PATH)"
 
 # ---- benchmark (not part of make test) ---------------------------------------------------------------------
 .PHONY: bench

@@ -58,7 +58,11 @@ sessions as (
         session_date
     from {{ ref('stg_openf1__sessions') }}
     {%- if is_incremental() %}
+    {#- a table built before session_date existed gets every session again (merged on the grain): backfilled #}
+    {%- set built_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list %}
+    {%- if 'session_date' in built_columns %}
     where started_at >= (select max(session_started_at) from {{ this }})
+    {%- endif %}
     {%- endif %}
 
 ),

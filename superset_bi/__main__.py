@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -17,7 +18,15 @@ from superset_bi.venv import SupersetError
 DASHBOARD_SLUG = "openf1-season"
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
+    # Ctrl-C and a plain kill both stop the server cleanly, also when started in the background (which ignores
+    # SIGINT unless told otherwise)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     parser = argparse.ArgumentParser(prog="python -m superset_bi", description=__doc__.splitlines()[0])
     parser.add_argument("command", nargs="?", choices=("serve", "install", "lock"), default="serve")
     parser.add_argument("--published", type=Path, default=Path("warehouse/published/openf1.duckdb"))

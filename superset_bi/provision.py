@@ -6,7 +6,10 @@ SUPERSET_CONFIG_PATH set, in one Flask app context:
 - the bundle is Superset's own export format: the committed, hand-written YAML of ``superset_bi/bundle/``
   (database, charts, dashboard) plus one dataset per table of the published copy's ``marts`` and ``features``
   schemas, generated here from its catalogue so that the datasets follow the marts as they change;
-- it is imported with overwrite (the UUIDs are fixed), so running it again updates rather than duplicates;
+- it is imported as an assets bundle (Superset's command for assets kept under source control, behind
+  /api/v1/assets/import/): every object is overwritten by UUID, so running it again updates the database URI,
+  datasets and charts rather than duplicating them (``superset import-dashboards`` would overwrite only the
+  dashboard and keep stale charts and an old database URI);
 - Superset's importer keeps a chart's saved ``query_context`` as written, with the dataset id of the exporting
   instance: it is set here to the imported dataset's id, so ``GET /api/v1/chart/<id>/data/`` works;
 - the admin user is created, or its password reset to the one given (OPENF1_SUPERSET_ADMIN_PASSWORD).
@@ -158,13 +161,13 @@ def provision(published: Path, password: str) -> dict[str, int]:
     app = create_app()
     with app.app_context():
         from superset import db, security_manager
-        from superset.commands.dashboard.importers.dispatcher import ImportDashboardsCommand
+        from superset.commands.importers.v1.assets import ImportAssetsCommand
         from superset.models.slice import Slice
 
         _admin(security_manager, password)
         db.session.commit()
         g.user = security_manager.find_user(username=ADMIN)
-        ImportDashboardsCommand(bundle_contents(published), overwrite=True).run()
+        ImportAssetsCommand(bundle_contents(published)).run()
         charts: dict[str, int] = {}
         for chart in db.session.query(Slice).filter(Slice.uuid.in_([uuid.UUID(u) for u in chart_uuids()])):
             query_context = json.loads(chart.query_context)

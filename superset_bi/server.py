@@ -123,6 +123,8 @@ def free_port() -> int:
 
 def _check_port(port: int) -> None:
     with socket.socket() as probe:
+        # as gunicorn binds: a port left in TIME_WAIT by the last run is free
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((HOST, port))
         except OSError:

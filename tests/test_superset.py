@@ -228,3 +228,15 @@ def test_superset_serves_the_published_copy(published: tuple[Path, Path], tmp_pa
     plain.close()
     with pytest.raises(ProcessLookupError):
         os.killpg(pid, 0)  # gunicorn and its worker are gone
+
+    # started again on another warehouse's copy with the same working folder: the database now points there
+    other = tmp_path / "other" / "published" / "other.duckdb"
+    _publish(working, other, "create table pub.marts.superset_probe as select 7 as answer")
+    with running_superset(other, tmp_path / "superset", say=lambda line: None) as superset:
+        client = Client(superset.url, superset.user, superset.password)
+        database_id = client.call("GET", "/api/v1/database/")["result"][0]["id"]
+        # 7 is only in the other copy (the first holds 42 now)
+        assert client.sql(database_id, "select answer from marts.superset_probe") == [{"answer": 7}]
+        pid = superset.pid
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pid, 0)

@@ -259,7 +259,7 @@ pytest: $(INSTALLED) ## pytest: replay server, simulator, loader, marts vs truth
 SUPERSET_DIR ?= warehouse/superset
 
 .PHONY: superset
-superset: $(INSTALLED) ## Apache Superset on the published copy, offline: installs it once (~5 min), a season dashboard, SQL Lab; serves http://127.0.0.1:PORT (8088) with a printed login until Ctrl-C
+superset: $(INSTALLED) ## Apache Superset on the published copy, offline: installs it once (2-3 min), a season dashboard, SQL Lab; serves http://127.0.0.1:PORT (8088) with a printed login until Ctrl-C
 	@$(PY) -m superset_bi serve --published "$(PUBLISHED)" --home "$(SUPERSET_DIR)" --port $(or $(PORT),8088)
 
 .PHONY: test-superset

@@ -58,7 +58,7 @@ def ensure_venv(say: Callable[[str], None] = print) -> Path:
     stamp = VENV / ".installed"
     if stamp.is_file() and stamp.read_text().strip() == _digest() and python().exists():
         return python()
-    say(f"Superset: installing Apache Superset 6.1.0 into {VENV.name} from {LOCK.relative_to(ROOT)} (once; ~5 min)")
+    say(f"Superset: installing Apache Superset 6.1.0 into {VENV.name} from {LOCK.relative_to(ROOT)} (once; 2-3 min)")
     started = time.monotonic()
     if not python().exists():
         made = subprocess.run([_base_python(), "-m", "venv", str(VENV)], capture_output=True, text=True)

@@ -1,9 +1,9 @@
 """Apache Superset on the published copy: the committed bundle, and Superset itself through its REST API.
 
-The end-to-end test installs .venv-superset (about 5 minutes cold), so it runs in ``make test-superset`` (which
-.ci/run calls after ``make test``), not in ``make test``: it sets OPENF1_SUPERSET_TEST=1. It starts Superset on
-a free port against the published sample, logs in, runs SQL Lab queries and every dashboard chart's data
-request, and checks the numbers against plain DuckDB SQL over the same file.
+The end-to-end test installs .venv-superset (2-3 minutes cold, then about a minute of setup), so it runs in
+``make test-superset`` (which .ci/run calls after ``make test``), not in ``make test``: it sets
+OPENF1_SUPERSET_TEST=1. It starts Superset on a free port against the published sample, logs in, runs SQL Lab
+queries and every dashboard chart's data request, and checks the numbers against plain DuckDB SQL over the same file.
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def _publish(working: Path, published: Path, extra_sql: str = "") -> None:
 def published(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(a published copy of the sample that the test may replace, the working file it was made from)."""
     if os.environ.get("OPENF1_SUPERSET_TEST") != "1":
-        pytest.skip("installs Apache Superset (~5 min cold): run by `make test-superset`, which .ci/run calls")
+        pytest.skip("installs Apache Superset (~2-3 min cold): run by `make test-superset`, which .ci/run calls")
     working, _ = request.getfixturevalue("sample_build")
     path = tmp_path_factory.mktemp("superset-published") / "openf1.duckdb"
     try:

@@ -81,6 +81,12 @@ LOAD_ARGS := --source "$(LOAD_FROM)" --destination $(DESTINATION) --warehouse "$
 	$(if $(filter 1 true yes,$(TELEMETRY)),--telemetry) $(if $(WITH_FULL_REFRESH),--full-refresh) \
 	$(if $(filter 1 true yes,$(REFRESH_RESULTS)),--refresh-results)
 
+# A command about to write the working file stops in one line when another process holds it (naming it).
+GUARD_WAREHOUSE := $(if $(IS_BIGQUERY),:,$(PY) -m serving.holder "$(WAREHOUSE)" --published "$(PUBLISHED)")
+# Readers open the published copy; before the first passing build there is none.
+REQUIRE_PUBLISHED := test -f "$(PUBLISHED)" || { echo "error: no published copy at $(PUBLISHED) yet: run make build \
+	$(if $(filter-out warehouse/openf1.duckdb,$(WAREHOUSE)),WAREHOUSE=$(WAREHOUSE) )(or make publish after a passing make transform)" >&2; exit 1; }
+
 # ---- help -------------------------------------------------------------------------------------------------
 .PHONY: help
 help: ## List the targets and their variables
@@ -113,6 +119,7 @@ build: $(INSTALLED) ## Load, transform, data-test and report: the whole warehous
 	@$(MAKE) load
 	@$(MAKE) transform
 ifeq ($(IS_BIGQUERY),)
+	@$(MAKE) publish
 	@$(MAKE) reports
 else
 	@# the report reads a DuckDB file: it would show whatever the local file holds, not this build
@@ -133,22 +140,37 @@ $(SAMPLE_DIR)/.complete: $(wildcard openf1_replay/simulator/*.py) | $(INSTALLED)
 .PHONY: load
 load: $(INSTALLED) $(if $(filter sample,$(SOURCE)),$(SAMPLE_DIR)/.complete) ## Load OpenF1 into raw_openf1 (SOURCE, SEASON, MEETING, SESSION, ENDPOINTS, TELEMETRY, FULL_REFRESH, REFRESH_RESULTS, RESULTS_WINDOW_DAYS)
 	@$(if $(filter sample,$(SOURCE)),echo "SOURCE=sample: loading SIMULATED data (a made-up season, not real results)")
+	@$(GUARD_WAREHOUSE)
 	@$(PY) -m dlt_pipelines.pipeline $(LOAD_ARGS)
 
 .PHONY: transform
 transform: $(INSTALLED) ## dbt build: seeds, models and their data tests (DESTINATION picks the dbt target; UNIT_TESTS=1 adds unit tests; FULL_REFRESH=1: --full-refresh)
+	@$(GUARD_WAREHOUSE)
 	@echo "dbt build --target $(DBT_TARGET): seeds, models, data tests$(if $(WITH_UNIT_TESTS), and unit tests)$(if $(WITH_FULL_REFRESH), (full refresh)) ..."
+	@rm -f "$(DBT_TARGET_PATH)/build_results.json"
 	@$(DBT) build $(DBT_BUILD_ARGS) --quiet --warn-error-options '{"error": ["NoNodesForSelectionCriteria"]}' || \
-		{ echo "dbt build failed: see $(DBT_LOG_PATH)/dbt.log"; exit 1; }
+		{ echo "dbt build failed: see $(DBT_LOG_PATH)/dbt.log (nothing published: readers keep the last good build)"; exit 1; }
+	@# what make publish checks: the results of a build in which every model and test passed
+	@cp "$(DBT_TARGET_PATH)/run_results.json" "$(DBT_TARGET_PATH)/build_results.json"
 	@echo "dbt build passed: models and tests in $(BUILT_IN)"
 	@# The data-quality page reads sources.json; a snapshot without some endpoints makes freshness complain
 	@# about those tables, so this step only notes it.
 	@$(DBT) source freshness $(DBT_ARGS) --quiet >"$(DBT_TARGET_PATH)/source-freshness.txt" 2>&1 || \
 		echo "note: dbt source freshness reported stale or missing sources (see $(DBT_TARGET_PATH)/source-freshness.txt)"
 
+.PHONY: publish
+publish: $(INSTALLED) ## Publish the last passing build's marts and features: PUBLISHED (DuckDB 1.4+ file) and PUBLISHED_PARQUET/ (make build ends with it)
+ifeq ($(IS_BIGQUERY),)
+	@$(PY) -m serving.publish --warehouse "$(WAREHOUSE)" --dbt-target "$(DBT_TARGET_PATH)" \
+		--out "$(PUBLISHED)" --parquet "$(PUBLISHED_PARQUET)"
+else
+	@echo "publish: nothing to do on BigQuery: the marts and features datasets are the public interface (README, BigQuery)"
+endif
+
 .PHONY: reports
-reports: $(INSTALLED) ## Render the static site into REPORT_DIR (default reports/site/): races, seasons, data quality
-	@$(PY) -m reports.render --warehouse "$(WAREHOUSE)" --out "$(REPORT_DIR)" --dbt-target "$(DBT_TARGET_PATH)"
+reports: $(INSTALLED) ## Render the static site into REPORT_DIR (default reports/site/) from the published copy: races, seasons, data quality
+	@$(REQUIRE_PUBLISHED)
+	@$(PY) -m reports.render --warehouse "$(PUBLISHED)" --out "$(REPORT_DIR)" --dbt-target "$(DBT_TARGET_PATH)"
 
 .PHONY: pdf
 pdf: $(INSTALLED) ## PDF of a race report via headless Chromium: PAGE=reports/site/races/<race>.html (default: the last Grand Prix)
@@ -162,29 +184,50 @@ reports-check: $(INSTALLED) ## Open every page of REPORT_DIR in headless Chromiu
 where:
 	@echo ""
 ifeq ($(IS_BIGQUERY),)
-	@echo "Warehouse: $(WAREHOUSE)   (DuckDB; schemas raw_openf1, staging, intermediate, marts, features)"
+	@echo "Warehouse: $(WAREHOUSE)   (DuckDB; schemas raw_openf1, staging, intermediate, marts, features: the build's own)"
+	@echo "Published: $(PUBLISHED)   (marts and features for readers and BI tools; DuckDB 1.4+) and $(PUBLISHED_PARQUET)/ (Parquet)"
 	@echo "Report:    $(REPORT_DIR)/index.html"
 	@$(if $(filter sample,$(SOURCE)),echo "Data:      SIMULATED by the project's simulator (SOURCE=sample) — not real results")
 	@echo "Try:"
-	@echo "  make query SQL=\"select session_name, count(*) as laps, min(lap_duration_s) as fastest_lap_s from marts.fct_laps group by all order by 2 desc\""
-	@echo "  make query SQL=\"select driver_code, session_name, lap_number, lap_duration_s from marts.fct_laps where lap_duration_s is not null order by lap_duration_s limit 10\""
+	@echo "  make query SQL=\"select session_name, count(*) as laps, min(lap_duration_s) as fastest_lap_s from marts.fct_laps group by all order by 2 desc\"$(SQL_WAREHOUSE_ARG)"
+	@echo "  make query SQL=\"select driver_code, session_name, lap_number, lap_duration_s from marts.fct_laps where lap_duration_s is not null order by lap_duration_s limit 10\"$(SQL_WAREHOUSE_ARG)"
+	@echo "  make query SQL_FILE=analyses/championship_after_each_round.sql$(SQL_WAREHOUSE_ARG)"
+	@echo "  make sql$(SQL_WAREHOUSE_ARG)"
 else
 	@echo "Warehouse: $(BUILT_IN)   (datasets raw_openf1, staging, intermediate, marts, features)"
 	@$(if $(filter sample,$(SOURCE)),echo "Data:      SIMULATED by the project's simulator (SOURCE=sample) — not real results")
 	@echo "Query the marts dataset from the BigQuery console or any BigQuery client (make query reads DuckDB only)."
 endif
 
-.PHONY: query
-query: $(INSTALLED) ## Run one SQL query on the warehouse, read-only: SQL="select ..."
-	@test -n "$(SQL)" || { echo "error: give SQL=\"select ...\""; exit 2; }
-	@$(PY) -c 'import sys, duckdb; duckdb.connect(sys.argv[1], read_only=True).sql(sys.argv[2]).show(max_rows=50)' "$(WAREHOUSE)" "$(SQL)"
-
 FEATURES_DIR ?= features
 FEATURES_TEST_FRACTION ?= 0.2
 
 .PHONY: features
 features: $(INSTALLED) ## Export the feature tables to Parquet (FEATURES_DIR, default features/) with a train/test split column
-	@$(PY) -m features_export --warehouse "$(WAREHOUSE)" --out "$(FEATURES_DIR)" --test-fraction $(FEATURES_TEST_FRACTION)
+	@$(REQUIRE_PUBLISHED)
+	@$(PY) -m features_export --warehouse "$(PUBLISHED)" --out "$(FEATURES_DIR)" --test-fraction $(FEATURES_TEST_FRACTION)
+
+# ---- SQL on the published copy: make query, make sql --------------------------------------------------------
+# make query hands its variables to python -m sqlcli through the environment ($(value ...): as typed, never
+# re-parsed by a shell or expanded by make), so any SQL works: several lines, both kinds of quotes, $.
+SQL ?=#                      the SQL to run (make query)
+SQL_FILE ?=#                 or a file of SQL; {{ ref('table') }} (dbt's analyses/) becomes schema.table
+FORMAT ?= table#             table | csv | json | markdown
+LIMIT ?=#                    rows to print: default 100 for a table, every row for csv/json/markdown; 0 = all
+# make where's hints name WAREHOUSE when it is not the default, so they work when pasted
+SQL_WAREHOUSE_ARG = $(if $(filter-out warehouse/openf1.duckdb,$(WAREHOUSE)), WAREHOUSE=$(WAREHOUSE))
+
+.PHONY: query
+query: export OPENF1_SQL = $(value SQL)
+query: export OPENF1_SQL_FILE = $(value SQL_FILE)
+query: export OPENF1_SQL_FORMAT = $(value FORMAT)
+query: export OPENF1_SQL_LIMIT = $(value LIMIT)
+query: $(INSTALLED) ## SQL on the published copy, read-only: SQL="select ..." or SQL_FILE=path [FORMAT=table|csv|json|markdown LIMIT=n]
+	@$(PY) -m sqlcli
+
+.PHONY: sql
+sql: $(INSTALLED) ## Interactive SQL shell (harlequin) on the published copy, read-only (installs .venv-sql once)
+	@$(PY) -m sqlcli.shell
 
 # ---- tools ----------------------------------------------------------------------------------------------
 .PHONY: simulate
@@ -208,6 +251,7 @@ record: $(INSTALLED) ## Record the live API into a snapshot: SEASON=2024 OUT=DIR
 
 .PHONY: docs
 docs: $(INSTALLED) ## Generate and serve the dbt docs site offline on http://127.0.0.1:8080
+	@$(GUARD_WAREHOUSE)
 	@$(DBT) docs generate $(DBT_ARGS) --quiet
 	@$(DBT) docs serve $(DBT_ARGS) --host 127.0.0.1 --port $(or $(PORT),8080) --no-browser
 
@@ -215,10 +259,11 @@ docs: $(INSTALLED) ## Generate and serve the dbt docs site offline on http://127
 TEST_WAREHOUSE := warehouse/test/sample.duckdb
 
 .PHONY: test
-test: $(INSTALLED) ## Every check: ruff, sqlfluff, dbt build on the sample, pytest, the sample on BigQuery (emulator)
+test: $(INSTALLED) ## Every check: ruff, sqlfluff, dbt build on the sample, pytest, BI tools on its published copy, the sample on BigQuery (emulator)
 	@$(MAKE) lint
 	@$(MAKE) test-dbt
 	@$(MAKE) pytest
+	@$(MAKE) bi-check WAREHOUSE=$(TEST_WAREHOUSE)
 	@$(MAKE) test-bigquery
 
 .PHONY: test-fast
@@ -230,12 +275,12 @@ test-fast: $(INSTALLED) ## The inner loop: ruff and the fast pytest cases
 lint: $(INSTALLED) ## ruff (check + format) and sqlfluff (dbt templater)
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
-	@OPENF1_WAREHOUSE=:memory: $(BIN)/sqlfluff lint models tests/dbt macros --processes 2 --disable-progress-bar 2>&1 | tail -n 25
+	@OPENF1_WAREHOUSE=:memory: $(BIN)/sqlfluff lint models tests/dbt macros analyses --processes 2 --disable-progress-bar 2>&1 | tail -n 25
 
 .PHONY: test-dbt
 test-dbt: $(INSTALLED) ## Load the sample into a scratch warehouse and dbt build it (models + data tests + unit tests)
 	@rm -f $(TEST_WAREHOUSE) && mkdir -p $(dir $(TEST_WAREHOUSE))
-	@$(MAKE) load transform WAREHOUSE=$(TEST_WAREHOUSE) SOURCE=sample UNIT_TESTS=1
+	@$(MAKE) load transform publish WAREHOUSE=$(TEST_WAREHOUSE) SOURCE=sample UNIT_TESTS=1
 
 # BigQuery, the scale-out target, proven on a local emulator (bqemulator, in its own .venv-bqemulator).
 BIGQUERY_TEST_DIR := warehouse/bigquery-test
@@ -252,6 +297,14 @@ bq-emulator: $(INSTALLED) ## Serve a local BigQuery emulator until Ctrl-C; print
 pytest: $(INSTALLED) ## pytest: replay server, simulator, loader, marts vs truth, reports
 	@$(PY) -m pytest -q
 
+# ---- BI tools ---------------------------------------------------------------------------------------------
+# BI tools embed DuckDB 1.x: the check runs in its own .venv-bi (DuckDB 1.5 + duckdb-engine + SQLAlchemy 2.0.x,
+# and DuckDB 1.4), made from bi/requirements*.lock on first use (about a minute) and whenever a lock changes.
+.PHONY: bi-check
+bi-check: $(INSTALLED) ## BI tools on the published copy: SQLAlchemy/duckdb-engine reflect every mart and feature column as the contracts say, analyst queries, DuckDB 1.4 reads it (WAREHOUSE picks the copy)
+	@$(REQUIRE_PUBLISHED)
+	@$(PY) -m bi "$(PUBLISHED)" --dbt-target "$(DBT_TARGET_PATH)"
+
 # ---- superset ---------------------------------------------------------------------------------------------
 # Apache Superset 6.1.0 in its own .venv-superset (superset_bi/requirements.lock: SQLAlchemy 1.4, pandas 2.1 and
 # DuckDB 1.5.x, which .venv cannot hold), on the published copy, read-only, offline. Its working folder holds the
@@ -260,6 +313,7 @@ SUPERSET_DIR ?= warehouse/superset
 
 .PHONY: superset
 superset: $(INSTALLED) ## Apache Superset on the published copy, offline: installs it once (2-3 min), a season dashboard, SQL Lab; serves http://127.0.0.1:PORT (8088) with a printed login until Ctrl-C
+	@$(REQUIRE_PUBLISHED)
 	@$(PY) -m superset_bi serve --published "$(PUBLISHED)" --home "$(SUPERSET_DIR)" --port $(or $(PORT),8088)
 
 .PHONY: test-superset
@@ -268,10 +322,10 @@ test-superset: $(INSTALLED) ## Superset end to end (installs .venv-superset once
 
 # ---- benchmark (not part of make test) ---------------------------------------------------------------------
 .PHONY: bench
-bench: $(INSTALLED) ## Benchmark snapshot -> marts: ROUNDS=24 [ALL_SESSIONS=1] [STAGES=simulate,limit,ingest,dbt,reports,incremental]
+bench: $(INSTALLED) ## Benchmark snapshot -> marts: ROUNDS=24 [ALL_SESSIONS=1] [STAGES=simulate,limit,ingest,dbt,publish,reports,incremental]
 	@$(PY) -m bench --rounds $(or $(ROUNDS),24) $(if $(filter 1 true yes,$(ALL_SESSIONS)),--all-sessions) \
 		$(if $(STAGES),--stages $(STAGES))
 
 .PHONY: clean
 clean: ## Remove build outputs (keeps .venv and the sample)
-	@rm -rf target logs $(REPORT_DIR) warehouse/*.duckdb warehouse/test warehouse/.dlt $(BIGQUERY_TEST_DIR)
+	@rm -rf target logs $(REPORT_DIR) warehouse/*.duckdb warehouse/published warehouse/test warehouse/.dlt $(BIGQUERY_TEST_DIR)

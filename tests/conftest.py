@@ -85,7 +85,8 @@ def sample_build() -> tuple[Path, Path]:
     ``warehouse/test/pytest-sample.duckdb`` and reused on the next run while it is up to date.
     """
     for warehouse, target in (TEST_DBT_SAMPLE, PYTEST_SAMPLE):
-        if warehouse.is_file() and models_built(target) and built_after_dbt_inputs(target):
+        passed = (target / "build_results.json").is_file()  # make transform's record of a passing build
+        if warehouse.is_file() and passed and models_built(target) and built_after_dbt_inputs(target):
             return warehouse, target
     warehouse, target = PYTEST_SAMPLE
     warehouse.unlink(missing_ok=True)
@@ -99,6 +100,30 @@ def sample_build() -> tuple[Path, Path]:
     )
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     return warehouse, target
+
+
+def published_paths(warehouse: Path) -> tuple[Path, Path]:
+    """Where ``make publish`` writes ``warehouse``'s published copy and its Parquet folder (the Makefile's rule)."""
+    published = warehouse.parent / "published" / warehouse.name
+    return published, published.with_suffix("")
+
+
+@pytest.fixture(scope="session")
+def published_sample(sample_build: tuple[Path, Path]) -> tuple[Path, Path, Path]:
+    """The sample built and published (``make publish``): the published DuckDB file, its Parquet folder and the
+    build's dbt target path. Published again when the build is newer than the copy."""
+    warehouse, target = sample_build
+    published, parquet = published_paths(warehouse)
+    if not published.is_file() or published.stat().st_mtime < (target / "build_results.json").stat().st_mtime:
+        done = subprocess.run(
+            ["make", "publish", f"WAREHOUSE={warehouse.relative_to(ROOT)}"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return published, parquet, target
 
 
 @pytest.fixture(scope="session")

@@ -40,7 +40,7 @@ def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str
 def test_every_figure_is_written_and_consistent(bench_run: tuple[Path, Path, str]) -> None:
     work, results, _ = bench_run
     figures = json.loads((results / "latest.json").read_text(encoding="utf-8"))
-    for key in (*ISSUE_KEYS, "noop_build_s", "incremental_ratio", "noop_ratio"):
+    for key in (*ISSUE_KEYS, "noop_build_s", "incremental_ratio", "noop_ratio", "publish_s", "publish_ratio"):
         assert isinstance(figures[key], int | float) and figures[key] > 0, key
     assert figures["rounds"] == 2
     steps = {name: step["wall_s"] for name, step in figures["steps"].items()}
@@ -48,6 +48,8 @@ def test_every_figure_is_written_and_consistent(bench_run: tuple[Path, Path, str
     assert figures["incremental_build_s"] == pytest.approx(steps["add_load"] + steps["add_dbt_build"])
     assert figures["noop_build_s"] == pytest.approx(steps["noop_load"] + steps["noop_dbt_build"])
     assert figures["incremental_ratio"] == pytest.approx(figures["incremental_build_s"] / figures["full_build_s"], 0.01)
+    assert figures["publish_s"] == pytest.approx(steps["publish"])
+    assert figures["publish_ratio"] == pytest.approx(figures["publish_s"] / figures["full_build_s"], 0.01)
     assert figures["noop_ratio"] == pytest.approx(figures["noop_build_s"] / figures["full_build_s"], 0.01)
     assert figures["ingest_ratio"] == pytest.approx(figures["ingest_rows_per_s"] / figures["limit_rows_per_s"], 0.01)
     assert figures["peak_rss_mb"] == max(step["peak_rss_mb"] for step in figures["steps"].values())

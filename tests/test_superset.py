@@ -196,6 +196,10 @@ def test_superset_serves_the_published_copy(published: tuple[Path, Path], tmp_pa
         assert _same([list(row.values()) for row in rows], plain.execute(sql).fetchall())
         # DuckDB itself holds the file read-only, not just Superset's DML switch
         assert client.sql(database_id, "select current_setting('access_mode') as mode") == [{"mode": "read_only"}]
+        # and SQL Lab reaches no other file: not the build's working file, not the machine's
+        for other_file in (working.resolve(), Path("/etc/hostname")):
+            with pytest.raises(AssertionError, match="disabled by configuration"):
+                client.sql(database_id, f"select count(*) as n from read_blob('{other_file}')")
 
         # every chart of the dashboard: its saved query's data equals plain SQL over the same file
         for chart in CHARTS:

@@ -353,6 +353,21 @@ bi-check: $(INSTALLED) ## BI tools on the published copy: SQLAlchemy/duckdb-engi
 	@$(REQUIRE_PUBLISHED)
 	@$(PY) -m bi "$(PUBLISHED)" --dbt-target "$(DBT_TARGET_PATH)"
 
+# ---- superset ---------------------------------------------------------------------------------------------
+# Apache Superset 6.1.0 in its own .venv-superset (superset_bi/requirements.lock: SQLAlchemy 1.4, pandas 2.1 and
+# DuckDB 1.5.x, which .venv cannot hold), on the published copy, read-only, offline. Its working folder holds the
+# SQLite metadata DB, the generated SECRET_KEY and admin password (never committed).
+SUPERSET_DIR ?= warehouse/superset
+
+.PHONY: superset
+superset: $(INSTALLED) ## Apache Superset on the published copy, offline: installs it once (2-3 min), a season dashboard, SQL Lab; serves http://127.0.0.1:PORT (8088) with a printed login until Ctrl-C
+	@$(REQUIRE_PUBLISHED)
+	@$(PY) -m superset_bi serve --published "$(PUBLISHED)" --home "$(SUPERSET_DIR)" --port $(or $(PORT),8088)
+
+.PHONY: test-superset
+test-superset: $(INSTALLED) ## Superset end to end (installs .venv-superset once): REST login, SQL Lab, every chart's data = plain DuckDB SQL
+	@OPENF1_SUPERSET_TEST=1 $(PY) -m pytest -q tests/test_superset.py
+
 # ---- benchmark (not part of make test) ---------------------------------------------------------------------
 .PHONY: bench
 bench: $(INSTALLED) ## Benchmark snapshot -> marts: ROUNDS=24 [ALL_SESSIONS=1] [STAGES=simulate,limit,ingest,dbt,publish,reports,incremental]

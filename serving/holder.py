@@ -25,7 +25,7 @@ def command_line(pid: int) -> str:
     except OSError:
         return ""
     words = [word.decode(errors="replace") for word in raw.split(b"\0") if word]
-    text = " ".join(words)
+    text = " ".join(" ".join(words).split())  # one line, even for a `python -c` script of several
     return text if len(text) <= 160 else text[:157] + "..."
 
 

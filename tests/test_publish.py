@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,14 @@ import duckdb
 import pytest
 
 from tests.conftest import ROOT, published_paths, run_module
+
+# A reader like a BI tool left open on the working file.
+HOLD_READ_ONLY = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+print("open", flush=True)
+sys.stdin.readline()
+"""
 
 
 def public_models(target: Path) -> set[tuple[str, str]]:
@@ -159,3 +168,24 @@ def test_a_failing_build_leaves_the_previous_copy(scratch: tuple[str, Path, Path
     errors = [line for line in refused.stderr.splitlines() if not line.startswith("make")]
     assert len(errors) == 1 and errors[0].startswith("error: nothing to publish"), refused.stderr
     assert digest(published) == before and os.readlink(parquet) == link
+
+
+def test_a_process_holding_the_working_file_stops_the_build_in_one_line(tmp_path: Path) -> None:
+    warehouse = tmp_path / "held.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_READ_ONLY, str(warehouse)], stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        for target in ("load", "transform"):  # publish only reads it: readers do not stop it
+            done = make(target, f"WAREHOUSE={warehouse}", timeout=120)
+            assert done.returncode != 0, target
+            errors = [line for line in done.stderr.splitlines() if not line.startswith("make")]
+            assert len(errors) == 1, (target, done.stderr)
+            assert f"in use by another process (PID {holder.pid}: " in errors[0] and f"kill {holder.pid}" in errors[0]
+            assert "HOLD_READ_ONLY" not in errors[0] and "-c" in errors[0], "names the holder's command line"
+            assert "dbt build" not in done.stdout, "stops before the build starts"
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)

@@ -48,10 +48,10 @@ pairs as (
     -- each pair once, from the side of the driver who came out on top
     where
         driver.races_ahead > teammate.races_ahead
-        or (driver.races_ahead = teammate.races_ahead and driver.points > teammate.points)
+        or (driver.races_ahead = teammate.races_ahead and coalesce(driver.points, 0) > coalesce(teammate.points, 0))
         or (
             driver.races_ahead = teammate.races_ahead
-            and driver.points = teammate.points
+            and coalesce(driver.points, 0) = coalesce(teammate.points, 0)
             and driver.driver_id < teammate.driver_id
         )
 
@@ -78,4 +78,4 @@ final as (
 )
 
 select * from final
-order by season, team_name, driver_code
+order by season, team_name, driver_code, teammate_driver_code

@@ -2,7 +2,7 @@
 
 Runs under .venv-bi (``make bi-check``; ``python -m bi`` sets it up). It talks to the project only through
 files: the published DuckDB copy, opened read-only as a BI tool would (a SQLAlchemy URL), and dbt's
-``manifest.json``, whose enforced contracts say each public column's type. It
+``build_manifest.json``, whose enforced contracts say each public column's type. It
 
 1. reflects every column of every table in ``marts`` and ``features`` through SQLAlchemy's inspector and checks
    it against the contract: the same columns, the SQLAlchemy type a BI tool sees (never "unknown"), and DuckDB's
@@ -45,7 +45,7 @@ CONTRACT_TYPES: dict[str, tuple[str, type[sa.types.TypeEngine]]] = {
     **dict.fromkeys(("timestamptz", "timestamp with time zone"), ("TIMESTAMP WITH TIME ZONE", sa.DateTime)),
     "date": ("DATE", sa.Date),
 }
-MANIFEST_TRIES = 5  # dbt rewrites manifest.json when a build starts; a build may run beside this check
+MANIFEST_TRIES = 5  # a file being replaced (make transform moves a finished copy into place) is retried
 
 
 class CheckError(RuntimeError):
@@ -64,8 +64,12 @@ def url(published: Path) -> str:
 
 
 def load_contracts(dbt_target: Path) -> dict[str, list[Column]]:
-    """``{"schema.table": [Column, ...]}`` for every contracted model of SCHEMAS in dbt's manifest.json."""
-    path = dbt_target / "manifest.json"
+    """``{"schema.table": [Column, ...]}`` for every contracted model of SCHEMAS in the published build's manifest.
+
+    ``build_manifest.json``: dbt's manifest as the passing build left it (make transform keeps it); manifest.json
+    itself is rewritten by every later dbt command, a build running beside this check included.
+    """
+    path = dbt_target / "build_manifest.json"
     for attempt in range(MANIFEST_TRIES):
         try:
             manifest = json.loads(path.read_text())
@@ -107,7 +111,7 @@ def check_columns(connection: Connection, contracts: dict[str, list[Column]], pr
             key = f"{schema}.{table}"
             contract = contracts.get(key)
             if contract is None:
-                problems.append(f"{key}: in the published copy, but no enforced contract in dbt's manifest.json")
+                problems.append(f"{key}: in the published copy, but no enforced contract in dbt's build_manifest.json")
                 continue
             with warnings.catch_warnings():  # "Did not recognize type ...": reported below as one line
                 warnings.simplefilter("ignore", sa.exc.SAWarning)
@@ -245,7 +249,8 @@ def run_check(published: Path, dbt_target: Path) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bi.check", description=__doc__.splitlines()[0])
     parser.add_argument("published", type=Path, help="the published DuckDB copy (make's PUBLISHED)")
-    parser.add_argument("--dbt-target", type=Path, required=True, help="the build's dbt target dir (manifest.json)")
+    target_help = "the build's dbt target dir (build_manifest.json)"
+    parser.add_argument("--dbt-target", type=Path, required=True, help=target_help)
     args = parser.parse_args(argv)
     try:
         problems = run_check(args.published, args.dbt_target)

@@ -240,7 +240,18 @@ def _period(rule: dict[str, Any] | None) -> str:
 
 
 def row_counts(connection: duckdb.DuckDBPyConnection) -> list[RowCount]:
-    """Rows in every table and view of the warehouse's schemas, counted."""
+    """Rows in every table and view of the warehouse's schemas: as the published copy recorded them at publish
+    (``main.warehouse_row_counts``: it holds marts and features only), else counted in the file given."""
+    recorded = connection.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'main' and table_name = 'warehouse_row_counts'"
+    ).fetchone()[0]
+    if recorded:
+        rows = connection.execute(
+            "select schema_name, relation_name, relation_kind, row_count from main.warehouse_row_counts"
+        ).fetchall()
+        order = {schema: index for index, schema in enumerate(SCHEMAS)}
+        counts = [RowCount(schema, name, kind, int(n)) for schema, name, kind, n in rows if schema in order]
+        return sorted(counts, key=lambda count: (order[count.schema], count.name))
     placeholders = ", ".join("?" for _ in SCHEMAS)
     relations = connection.execute(
         f"select schema_name, table_name, 'table' from duckdb_tables() where schema_name in ({placeholders})"

@@ -11,8 +11,10 @@ The working file (``WAREHOUSE``) belongs to the build. Readers — BI tools, ``m
   (tables, columns and types, rows, build time, git commit). The folder is a symlink swapped in one rename too;
   the previous build's folder is kept until the next publish, for readers still in it.
 
-Only a build whose dbt run passed is published: ``make transform`` records its results as
-``build_results.json`` in dbt's target folder only when every model and test passed.
+Only a build whose dbt run passed is published: ``make transform`` records its results and manifest as
+``build_results.json`` and ``build_manifest.json`` in dbt's target folder only when every model and test passed.
+The copy also holds ``main.published_build`` (when, which build, which commit) and ``main.warehouse_row_counts``
+(rows of every table and view of the working file, for the data-quality page).
 
     python -m serving.publish --warehouse warehouse/openf1.duckdb --dbt-target target/warehouse_openf1 \
         --out warehouse/published/openf1.duckdb --parquet warehouse/published/openf1
@@ -22,12 +24,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +43,11 @@ from serving.holder import lock_holder_message
 PUBLIC_SCHEMAS = ("marts", "features")
 STORAGE_VERSION = "v1.4.0"
 BUILD_RESULTS = "build_results.json"
+# dbt's manifest as that build left it (make transform copies it): later commands (make docs, a parse, the next
+# build) rewrite manifest.json, and the published tables are the passing build's, not theirs
+BUILD_MANIFEST = "build_manifest.json"
+# the rest of the warehouse, counted at publish for the data-quality page (the copy holds marts and features only)
+COUNTED_SCHEMAS = ("raw_openf1", "staging", "intermediate", "marts", "features")
 PASSING = {"success", "pass", "warn", "no-op"}
 
 
@@ -64,7 +73,12 @@ def passing_build(dbt_target: Path) -> dict:
             f"nothing to publish: no passing dbt build recorded in {dbt_target} (the last make transform failed "
             "or never ran); run make build, and the previous published copy stays as it is until one passes"
         )
-    results = json.loads(path.read_text())
+    try:
+        results = json.loads(path.read_text())
+        if not (results["metadata"]["invocation_id"] and results["metadata"]["generated_at"]):
+            raise KeyError("metadata")
+    except (ValueError, KeyError) as error:
+        raise PublishError(f"{path} is not dbt's run results ({error!r}): run make build") from None
     failed = [result["unique_id"] for result in results.get("results", []) if result.get("status") not in PASSING]
     if results.get("args", {}).get("which") != "build" or failed:
         raise PublishError(f"nothing to publish: {path} is not a passing build ({len(failed)} failed); run make build")
@@ -73,9 +87,9 @@ def passing_build(dbt_target: Path) -> dict:
 
 def public_tables(dbt_target: Path) -> list[PublicTable]:
     """Every model dbt builds into the public schemas, from its manifest, in (schema, name) order."""
-    path = dbt_target / "manifest.json"
+    path = dbt_target / BUILD_MANIFEST
     if not path.is_file():
-        raise PublishError(f"no dbt manifest in {dbt_target}: run make build")
+        raise PublishError(f"no {BUILD_MANIFEST} (dbt's manifest of the passing build) in {dbt_target}: run make build")
     nodes = json.loads(path.read_text())["nodes"].values()
     tables = [
         PublicTable(
@@ -198,8 +212,45 @@ def swap_link(link: Path, target: Path) -> Path | None:
     return previous
 
 
+@contextlib.contextmanager
+def publishing_lock(out: Path) -> Iterator[None]:
+    """One publish of ``out`` at a time: a second waits for the first rather than sweep away its staged files."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.parent / f".{out.stem}.publish-lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting for another publish of {out} to finish ...", file=sys.stderr, flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def count_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, int]]:
+    """(schema, relation, table/view, rows) of every table and view the working file has in COUNTED_SCHEMAS."""
+    schemas = ", ".join(sql_string(schema) for schema in COUNTED_SCHEMAS)
+    relations = con.execute(
+        f"select schema_name, table_name, 'table' from duckdb_tables() where database_name = 'src'"
+        f" and schema_name in ({schemas}) and not starts_with(table_name, '_dlt')"
+        f" union all select schema_name, view_name, 'view' from duckdb_views() where database_name = 'src'"
+        f" and schema_name in ({schemas}) order by all"
+    ).fetchall()
+    counted = []
+    for schema, name, kind in relations:
+        (rows,) = con.execute(f'select count(*) from src."{schema}"."{name}"').fetchone()
+        counted.append((schema, name, kind, int(rows)))
+    return counted
+
+
 def publish(warehouse: Path, dbt_target: Path, out: Path, parquet: Path) -> dict:
     """Publish the last passing build of ``warehouse``; returns the manifest written beside the Parquet files."""
+    if parquet.resolve() == out.resolve():
+        raise PublishError(f"the Parquet folder and the published file are both {out}: name the warehouse *.duckdb")
+    with publishing_lock(out):
+        return publish_locked(warehouse, dbt_target, out, parquet)
+
+
+def publish_locked(warehouse: Path, dbt_target: Path, out: Path, parquet: Path) -> dict:
+    """``publish``, holding the publishing lock."""
     results = passing_build(dbt_target)
     tables = public_tables(dbt_target)
     if not warehouse.is_file():
@@ -221,7 +272,8 @@ def publish(warehouse: Path, dbt_target: Path, out: Path, parquet: Path) -> dict
         try:
             con.execute(f"attach {sql_string(str(warehouse))} as src (read_only)")
         except duckdb.IOException as error:
-            reason = lock_holder_message(warehouse, str(error)) or f"cannot open {warehouse}: {error}"
+            first_line = str(error).splitlines()[0]
+            reason = lock_holder_message(warehouse, str(error)) or f"cannot open {warehouse}: {first_line}"
             raise PublishError(reason) from None
         con.execute(f"attach {sql_string(str(staged_file))} as pub (storage_version '{STORAGE_VERSION}')")
         present = set(
@@ -249,6 +301,11 @@ def publish(warehouse: Path, dbt_target: Path, out: Path, parquet: Path) -> dict
             "duckdb_storage_version": STORAGE_VERSION,
             "tables": write_parquet(con, tables, columns, staged_folder),
         }
+        con.execute(
+            "create table pub.main.warehouse_row_counts (schema_name varchar, relation_name varchar,"
+            " relation_kind varchar, row_count bigint)"
+        )
+        con.executemany("insert into pub.main.warehouse_row_counts values (?, ?, ?, ?)", count_rows(con))
         con.execute(
             "create table pub.main.published_build as select ?::timestamptz as published_at,"
             " ?::timestamptz as dbt_build_finished_at, ? as dbt_invocation_id, ? as git_commit, ? as source_warehouse",

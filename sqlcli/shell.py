@@ -66,7 +66,7 @@ def ensure_venv(say=print) -> Path:
     stamp = VENV / ".installed"
     if stamp.exists() and stamp.read_text().strip() == _lock_digest() and _python().exists():
         return _python()
-    say(f"Installing harlequin into {VENV.name} (once; about two minutes)")
+    say(f"Installing harlequin into {VENV.name} (once; a minute or two)")
     started = time.monotonic()
     if not _python().exists():
         _run([_base_python(), "-m", "venv", str(VENV)], f"could not create {VENV.name}")

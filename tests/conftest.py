@@ -85,7 +85,8 @@ def sample_build() -> tuple[Path, Path]:
     ``warehouse/test/pytest-sample.duckdb`` and reused on the next run while it is up to date.
     """
     for warehouse, target in (TEST_DBT_SAMPLE, PYTEST_SAMPLE):
-        passed = (target / "build_results.json").is_file()  # make transform's record of a passing build
+        # make transform's record of a passing build, which make publish reads
+        passed = all((target / name).is_file() for name in ("build_results.json", "build_manifest.json"))
         if warehouse.is_file() and passed and models_built(target) and built_after_dbt_inputs(target):
             return warehouse, target
     warehouse, target = PYTEST_SAMPLE

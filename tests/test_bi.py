@@ -95,12 +95,12 @@ def test_bi_check_fails_when_the_copy_breaks_a_contract(
     published_sample: tuple[Path, Path, Path], bi_python: Path, tmp_path: Path
 ) -> None:
     published, _, target = published_sample
-    manifest = json.loads((target / "manifest.json").read_text())
+    manifest = json.loads((target / "build_manifest.json").read_text())
     nodes = {f"{node['schema']}.{node['alias']}": node for node in manifest["nodes"].values()}
     nodes["marts.dim_drivers"]["columns"]["driver_code"]["data_type"] = "int64"  # the copy holds VARCHAR
     nodes["marts.fct_laps"]["columns"]["is_only_in_contract"] = {"name": "is_only_in_contract", "data_type": "bool"}
     del nodes["features.stint_features"]["columns"][next(iter(nodes["features.stint_features"]["columns"]))]
-    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    (tmp_path / "build_manifest.json").write_text(json.dumps(manifest))
     checked = run_bi(bi_python, "-m", "bi.check", str(published), "--dbt-target", str(tmp_path))
     assert checked.returncode == 1, checked.stdout
     problems = [line for line in checked.stdout.splitlines() if line.startswith("  problem: ")]
@@ -198,7 +198,7 @@ def scratch(published_sample: tuple[Path, Path, Path]) -> Iterator[tuple[str, Pa
     scratch_target = ROOT / "target" / name.removesuffix(".duckdb").replace("/", "_")
     shutil.rmtree(scratch_target, ignore_errors=True)
     scratch_target.mkdir(parents=True)
-    for file in ("manifest.json", "build_results.json"):
+    for file in ("build_manifest.json", "build_results.json"):
         shutil.copy(target / file, scratch_target / file)
     shutil.copy(published.parent.parent / published.name, warehouse)
     done = make("publish", f"WAREHOUSE={name}")

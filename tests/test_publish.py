@@ -31,7 +31,7 @@ sys.stdin.readline()
 
 def public_models(target: Path) -> set[tuple[str, str]]:
     """(schema, table) of every model dbt builds into marts or features, read from dbt's manifest."""
-    nodes = json.loads((target / "manifest.json").read_text())["nodes"].values()
+    nodes = json.loads((target / "build_manifest.json").read_text())["nodes"].values()
     return {
         (node["schema"], node["alias"])
         for node in nodes
@@ -121,7 +121,8 @@ def test_publish_refuses_without_a_passing_build(tmp_path: Path) -> None:
     (target / "build_results.json").write_text(json.dumps(failed))
     failing = run_module("serving.publish", *args)
     assert failing.returncode == 1 and "not a passing build (1 failed)" in failing.stderr
-    assert not out.parent.exists() or not any(out.parent.iterdir())
+    assert not out.exists() and not out.with_suffix("").exists()
+    assert not [path.name for path in out.parent.glob(".w.*") if not path.name.endswith("publish-lock")]
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +135,7 @@ def scratch(published_sample: tuple[Path, Path, Path]) -> Iterator[tuple[str, Pa
     scratch_target = ROOT / "target" / name.removesuffix(".duckdb").replace("/", "_")
     shutil.rmtree(scratch_target, ignore_errors=True)
     scratch_target.mkdir(parents=True)
-    for file in ("manifest.json", "build_results.json"):
+    for file in ("build_manifest.json", "build_results.json"):
         shutil.copy(target / file, scratch_target / file)
     shutil.copy(source, warehouse)
     done = make("publish", f"WAREHOUSE={name}")
@@ -189,3 +190,15 @@ def test_a_process_holding_the_working_file_stops_the_build_in_one_line(tmp_path
     finally:
         holder.stdin.close()
         holder.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_the_copy_records_the_row_counts_of_the_whole_warehouse(published_sample: tuple[Path, Path, Path]) -> None:
+    """The data-quality page renders from the copy (marts and features only) yet lists every schema's rows."""
+    from reports import quality
+
+    published, _, _ = published_sample
+    working = duckdb.connect(str(published.parent.parent / published.name), read_only=True)
+    recorded = quality.row_counts(duckdb.connect(str(published), read_only=True))
+    assert recorded == quality.row_counts(working)
+    assert {count.schema for count in recorded} == set(quality.SCHEMAS)

@@ -1,8 +1,8 @@
 {#-
     One fact, one home: every mart that carries a session's date (the metrics layer's time) carries
     dim_sessions', which reads stg_openf1__sessions, the only place macros/local_date.sql is called. A mart
-    that dates its rows another way (a UTC date, a lap's own start) fails here. fct_laps is incremental: a
-    warehouse built before it had session_date holds nulls in older rows until make build FULL_REFRESH=1.
+    that dates its rows another way (a UTC date, a lap's own start) fails here. fct_laps is incremental: on a
+    warehouse built before it had session_date, its first build merges every session again (fct_laps.sql).
 -#}
 with
 

@@ -61,8 +61,12 @@ def headline(figures: dict[str, Any]) -> dict[str, Any]:
         out["ingest_ratio"] = round(out["ingest_rows_per_s"] / out["limit_rows_per_s"], 3)
     else:
         out["ingest_ratio"] = None
-    for key in ("incremental", "noop", "publish"):
-        part, full = out[f"{key}_build_s"], out["full_build_s"]
+    for key, part in (
+        ("incremental", out["incremental_build_s"]),
+        ("noop", out["noop_build_s"]),
+        ("publish", out["publish_s"]),
+    ):
+        full = out["full_build_s"]
         out[f"{key}_ratio"] = round(part / full, 3) if part and full else None
     return out
 

@@ -49,7 +49,7 @@ def test_every_figure_is_written_and_consistent(bench_run: tuple[Path, Path, str
     assert figures["noop_build_s"] == pytest.approx(steps["noop_load"] + steps["noop_dbt_build"])
     assert figures["incremental_ratio"] == pytest.approx(figures["incremental_build_s"] / figures["full_build_s"], 0.01)
     assert figures["publish_s"] == pytest.approx(steps["publish"])
-    assert figures["publish_ratio"] == pytest.approx(figures["publish_s"] / figures["full_build_s"], 0.01)
+    assert figures["publish_ratio"] == pytest.approx(figures["publish_s"] / figures["full_build_s"], abs=0.0006)
     assert figures["noop_ratio"] == pytest.approx(figures["noop_build_s"] / figures["full_build_s"], 0.01)
     assert figures["ingest_ratio"] == pytest.approx(figures["ingest_rows_per_s"] / figures["limit_rows_per_s"], 0.01)
     assert figures["peak_rss_mb"] == max(step["peak_rss_mb"] for step in figures["steps"].values())
@@ -57,7 +57,7 @@ def test_every_figure_is_written_and_consistent(bench_run: tuple[Path, Path, str
     snapshot_dir = next(work.glob("snapshot-r2-*-races"))
     indexed = sum(f.records for e in ("car_data", "location") for f in snapshot.read_index(snapshot_dir / e).values())
     assert figures["telemetry_rows"] == figures["limit"]["telemetry"]["rows"] == indexed > 0
-    assert set(figures["measured_at"]) == {"simulate", "limit", "ingest", "dbt", "reports", "incremental"}
+    assert set(figures["measured_at"]) == {"simulate", "limit", "ingest", "dbt", "publish", "reports", "incremental"}
     assert not list(work.glob("warehouse-*.duckdb*"))  # a run of every stage cleans its warehouses up
     # dbt builds as make transform does: data tests, no unit tests (make test runs those)
     for timings in (figures["dbt"], figures["incremental"]["add_dbt"], figures["incremental"]["noop_dbt"]):

@@ -299,5 +299,18 @@ class SnapshotWriter:
     def __enter__(self) -> SnapshotWriter:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def discard(self) -> None:
+        """Drop every file opened and not yet closed: nothing half-written becomes a part."""
+        for file in self._open.values():
+            file.gz.close()
+            file.raw.close()
+            file.temp.unlink(missing_ok=True)
+        self._open.clear()
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        # an exception (Ctrl-C included) inside the block leaves no part behind: a part that exists is complete,
+        # which is what resuming a recording relies on
+        if exc_type is None:
+            self.close()
+        else:
+            self.discard()

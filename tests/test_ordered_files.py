@@ -164,3 +164,15 @@ def test_lines_as_array_matches_json_chunks(cut: int) -> None:
     assert b"".join(lines_as_array(iter(pieces))) == b"".join(json_chunks([texts]))
     with pytest.raises(ValueError, match="newline"):
         b"".join(lines_as_array(iter([text[:-1]])))
+
+
+def test_an_interrupted_writer_leaves_no_part(tmp_path: Path) -> None:
+    """Ctrl-C while a part is written must not leave it behind (a recording resumes by skipping parts that
+    exist, so an empty or cut part would be kept for good)."""
+    with pytest.raises(KeyboardInterrupt), snapshot.SnapshotWriter(tmp_path) as writer:
+        writer.write("laps", [{"session_key": 1, "lap_number": 1}], part="1")
+        raise KeyboardInterrupt
+    assert not list((tmp_path / "laps").iterdir())
+    with snapshot.SnapshotWriter(tmp_path) as writer:
+        writer.write("laps", [{"session_key": 1, "lap_number": 1}], part="1")
+    assert [path.name for path in (tmp_path / "laps").iterdir()] == ["1.jsonl.gz"]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -125,6 +128,33 @@ def published_sample(sample_build: tuple[Path, Path]) -> tuple[Path, Path, Path]
         )
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return published, parquet, target
+
+
+@contextlib.contextmanager
+def published_scratch(published_sample: tuple[Path, Path, Path], stem: str) -> Iterator[tuple[str, Path]]:
+    """A copy of the built sample as ``warehouse/test/<stem>.duckdb`` (its own WAREHOUSE=, dbt target and
+    published copy), published once; yields its WAREHOUSE= value and file, and removes all of it after."""
+    published, _, target = published_sample
+    warehouse = ROOT / "warehouse" / "test" / f"{stem}.duckdb"
+    name = str(warehouse.relative_to(ROOT))
+    scratch_target = ROOT / "target" / name.removesuffix(".duckdb").replace("/", "_")
+    shutil.rmtree(scratch_target, ignore_errors=True)
+    scratch_target.mkdir(parents=True)
+    for file in ("build_manifest.json", "build_results.json"):
+        shutil.copy(target / file, scratch_target / file)
+    shutil.copy(published.parent.parent / published.name, warehouse)
+    done = subprocess.run(["make", "publish", f"WAREHOUSE={name}"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    try:
+        yield name, warehouse
+    finally:
+        warehouse.unlink(missing_ok=True)
+        shutil.rmtree(scratch_target, ignore_errors=True)
+        for leftover in (warehouse.parent / "published").glob(f"*{stem}*"):
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover)
+            else:
+                leftover.unlink()
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ the copy open while ``make build`` publishes a new one beside it."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ import pandas as pd
 import pytest
 
 from bi import environment
-from tests.conftest import ROOT, published_paths
+from tests.conftest import ROOT, published_paths, published_scratch
 
 # The README's recipes, as a user runs them (PUBLISHED and PARQUET stand for the copy's paths).
 SQLALCHEMY_RECIPE = """
@@ -192,25 +191,8 @@ def test_polars_recipe_reads_the_parquet(published_sample: tuple[Path, Path, Pat
 @pytest.fixture
 def scratch(published_sample: tuple[Path, Path, Path]) -> Iterator[tuple[str, Path]]:
     """A copy of the built sample under its own name (WAREHOUSE=…), its first copy published; removed after."""
-    published, _, target = published_sample
-    warehouse = ROOT / "warehouse" / "test" / "bi-scratch.duckdb"
-    name = str(warehouse.relative_to(ROOT))
-    scratch_target = ROOT / "target" / name.removesuffix(".duckdb").replace("/", "_")
-    shutil.rmtree(scratch_target, ignore_errors=True)
-    scratch_target.mkdir(parents=True)
-    for file in ("build_manifest.json", "build_results.json"):
-        shutil.copy(target / file, scratch_target / file)
-    shutil.copy(published.parent.parent / published.name, warehouse)
-    done = make("publish", f"WAREHOUSE={name}")
-    assert done.returncode == 0, done.stdout + done.stderr
-    yield name, published_paths(warehouse)[0]
-    warehouse.unlink(missing_ok=True)
-    shutil.rmtree(scratch_target, ignore_errors=True)
-    for leftover in (warehouse.parent / "published").glob("*bi-scratch*"):
-        if leftover.is_dir() and not leftover.is_symlink():
-            shutil.rmtree(leftover)
-        else:
-            leftover.unlink()
+    with published_scratch(published_sample, "bi-scratch") as (name, warehouse):
+        yield name, published_paths(warehouse)[0]
 
 
 @pytest.mark.slow

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import ROOT, published_paths, run_module
+from tests.conftest import ROOT, published_paths, published_scratch, run_module
 
 # A reader like a BI tool left open on the working file.
 HOLD_READ_ONLY = """
@@ -128,26 +127,8 @@ def test_publish_refuses_without_a_passing_build(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def scratch(published_sample: tuple[Path, Path, Path]) -> Iterator[tuple[str, Path, Path]]:
     """A copy of the built sample under another name (WAREHOUSE=…), its first copy published."""
-    published, _, target = published_sample
-    source = published.parent.parent / published.name
-    warehouse = ROOT / "warehouse" / "test" / "publish-scratch.duckdb"
-    name = str(warehouse.relative_to(ROOT))
-    scratch_target = ROOT / "target" / name.removesuffix(".duckdb").replace("/", "_")
-    shutil.rmtree(scratch_target, ignore_errors=True)
-    scratch_target.mkdir(parents=True)
-    for file in ("build_manifest.json", "build_results.json"):
-        shutil.copy(target / file, scratch_target / file)
-    shutil.copy(source, warehouse)
-    done = make("publish", f"WAREHOUSE={name}")
-    assert done.returncode == 0, done.stderr
-    yield name, warehouse, published_paths(warehouse)[0]
-    warehouse.unlink(missing_ok=True)
-    shutil.rmtree(scratch_target, ignore_errors=True)
-    for leftover in (warehouse.parent / "published").glob("*publish-scratch*"):
-        if leftover.is_dir() and not leftover.is_symlink():
-            shutil.rmtree(leftover)
-        else:
-            leftover.unlink()
+    with published_scratch(published_sample, "publish-scratch") as (name, warehouse):
+        yield name, warehouse, published_paths(warehouse)[0]
 
 
 @pytest.mark.slow

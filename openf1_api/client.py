@@ -85,20 +85,6 @@ class RateLimiter:
     _resume_at: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    @classmethod
-    def parse(cls, text: str) -> RateLimiter:
-        """``"30/10"`` -> 30 requests per 10 s; ``"0"`` or ``"off"`` -> no limit."""
-        if text.strip().lower() in ("0", "off", "none"):
-            return cls(0)
-        count, _, seconds = text.partition("/")
-        try:
-            limiter = cls(int(count), float(seconds or 1))
-        except ValueError:
-            raise ValueError(f"bad rate limit {text!r}: give REQUESTS/SECONDS such as 30/10 (0 turns it off)") from None
-        if limiter.max_requests < 0 or limiter.period_s <= 0:
-            raise ValueError(f"bad rate limit {text!r}: give REQUESTS/SECONDS such as 30/10 (0 turns it off)")
-        return limiter
-
     def hold(self, seconds: float) -> None:
         """Send nothing for ``seconds`` (a 429's wait, shared by every thread of the client)."""
         with self._lock:

@@ -20,7 +20,7 @@ from status.source import check_source
 from status.text import as_utc, shown, when
 from status.warehouse import WorkingFile, read_working_file
 
-LABEL_WIDTH = 12
+LABEL_WIDTH = 13
 
 
 def line(label: str, text: str) -> str:
@@ -81,7 +81,8 @@ def published_lines(published: PublishedCopy, build: BuildRecord, build_hint: st
         named = ", ".join(session.describe() for session in published.provisional[:3])
         more = f" and {len(published.provisional) - 3} more" if len(published.provisional) > 3 else ""
         count = len(published.provisional)
-        lines.append(line("Provisional", f"{count} results may still be amended: {named}{more}"))
+        results = "1 result" if count == 1 else f"{count} results"
+        lines.append(line("Provisional", f"{results} may still be amended: {named}{more}"))
     else:
         lines.append(line("Provisional", "none: every result is past its amendment window"))
     if published.incomplete_sessions:
@@ -124,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warehouse", type=Path, required=True, help="the working DuckDB file (WAREHOUSE)")
     parser.add_argument("--published", type=Path, required=True, help="its published copy (PUBLISHED)")
     parser.add_argument("--dbt-target", type=Path, required=True, help="dbt's target folder (DBT_TARGET_PATH)")
-    parser.add_argument("--source", default="sample", help="SOURCE: sample, live, a snapshot folder or a URL")
+    parser.add_argument("--source", default="", help="SOURCE: sample, live, a snapshot folder or a URL")
     parser.add_argument("--load-from", default="", help="the folder or URL SOURCE loads from (LOAD_FROM)")
     parser.add_argument("--destination", default="duckdb", choices=("duckdb", "bigquery"))
     parser.add_argument("--make-args", default="", help="variables hints repeat, e.g. WAREHOUSE=warehouse/x.duckdb")

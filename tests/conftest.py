@@ -1,16 +1,26 @@
-"""Shared pytest fixtures: paths to the real OpenF1 snapshots and helpers to run the project's commands."""
+"""Shared pytest fixtures: paths to the real OpenF1 snapshots and helpers to run the project's commands.
+
+No test leaves a process behind: the session marks its environment (``OPENF1_PYTEST_SESSION``), which every
+command it starts inherits, and at its end fails the run naming any process still alive that carries the mark
+or descends from pytest (an orphan re-parented to init included), then stops them.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,6 +31,116 @@ TEST_DBT_SAMPLE = ROOT / "warehouse" / "test" / "sample.duckdb", ROOT / "target"
 PYTEST_SAMPLE = ROOT / "warehouse" / "test" / "pytest-sample.duckdb", ROOT / "target" / "warehouse_test_pytest-sample"
 # what a dbt build reads besides the warehouse: a build older than any of them may not be today's models
 DBT_INPUTS = ("models", "macros", "seeds", "tests/dbt", "dbt_project.yml", "profiles.yml")
+
+
+# ---- no process left behind ---------------------------------------------------------------------------------
+SESSION_MARK = "OPENF1_PYTEST_SESSION"
+LEAK_GRACE_S = 5.0  # a process being stopped as the session ends gets this long to exit
+PR_SET_PDEATHSIG = 1  # prctl(2)
+
+
+def die_with_parent() -> None:
+    """``preexec_fn`` for a server a test starts: Linux stops it (SIGTERM) when the test process dies, even by
+    kill -9, so a killed or timed-out pytest leaves no server listening."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def stop_process(process: subprocess.Popen, grace_s: float = 10) -> None:
+    """SIGTERM, then SIGKILL after ``grace_s``: the process is gone when this returns."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _carries(process: psutil.Process, mark: str) -> bool:
+    try:
+        return mark in process.environ().get(SESSION_MARK, "").split(":")
+    except (psutil.Error, OSError):
+        return False  # gone, or another user's
+
+
+def session_processes(mark: str) -> list[psutil.Process]:
+    """Live processes this test session started: pytest's descendants, and any process whose environment
+    carries ``mark``, alone or among the marks of nested sessions (orphans re-parented to init included);
+    never pytest itself nor its ancestors."""
+    me = psutil.Process()
+    ours = {me.pid, *(parent.pid for parent in me.parents())}
+    found = {process.pid: process for process in me.children(recursive=True)}
+    for process in psutil.process_iter():
+        if process.pid not in found and _carries(process, mark):
+            found[process.pid] = process
+    alive = []
+    for pid, process in sorted(found.items()):
+        with contextlib.suppress(psutil.Error):
+            if pid not in ours and process.status() != psutil.STATUS_ZOMBIE:
+                alive.append(process)
+    return alive
+
+
+def describe_process(process: psutil.Process) -> str:
+    """``PID n (parent p, listening on 127.0.0.1:8765): command line`` for a leak report."""
+    try:
+        command = " ".join(process.cmdline()) or process.name()
+        listening = sorted(
+            f"{connection.laddr.ip}:{connection.laddr.port}"
+            for connection in process.net_connections(kind="inet")
+            if connection.status == psutil.CONN_LISTEN
+        )
+        parent = process.ppid()
+    except psutil.Error:
+        return f"PID {process.pid} (gone)"
+    where = f", listening on {', '.join(listening)}" if listening else ""
+    return f"PID {process.pid} (parent {parent}{where}): {command[:200]}"
+
+
+def left_behind(mark: str, grace_s: float = LEAK_GRACE_S) -> list[psutil.Process]:
+    """The session's processes still alive after ``grace_s`` (time for those being stopped to exit)."""
+    deadline = time.monotonic() + grace_s
+    while True:
+        alive = session_processes(mark)
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.2)
+
+
+def stop_all(processes: list[psutil.Process]) -> None:
+    """SIGTERM, then SIGKILL for what is still alive 5 s later."""
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            process.terminate()
+    _, alive = psutil.wait_procs(processes, timeout=5)
+    for process in alive:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    psutil.wait_procs(alive, timeout=5)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left_behind() -> Iterator[str]:
+    """Mark every process the session starts; at its end, fail naming those still alive (and stop them).
+
+    Set up before any other fixture and torn down after every one, so a fixture's own server is already gone."""
+    mark = f"{os.getpid()}-{uuid.uuid4().hex}"
+    previous = os.environ.get(SESSION_MARK)
+    # a pytest run by a test keeps its caller's mark too: what it leaks is the caller's leak as well
+    os.environ[SESSION_MARK] = f"{previous}:{mark}" if previous else mark
+    yield mark
+    if previous is None:
+        os.environ.pop(SESSION_MARK, None)
+    else:
+        os.environ[SESSION_MARK] = previous
+    leaked = left_behind(mark)
+    if leaked:
+        named = "; ".join(describe_process(process) for process in leaked)
+        stop_all(leaked)
+        pytest.fail(
+            f"{len(leaked)} processes started by the tests were still running at the end (now stopped): {named}"
+        )
 
 
 def real_snapshot(name: str) -> Path:

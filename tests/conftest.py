@@ -57,6 +57,43 @@ def stop_process(process: subprocess.Popen, grace_s: float = 10) -> None:
             process.wait()
 
 
+def stop_group(process: subprocess.Popen, grace_s: float = 10) -> None:
+    """SIGTERM to the process group ``process`` leads (started with ``start_new_session``), SIGKILL after
+    ``grace_s``: its children and their servers go too, not only the leader."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=grace_s)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def run_group(
+    command: list[str], timeout: float | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``subprocess.run(command, capture_output=True, text=True)`` from the repo root, in a process group of its
+    own: on a timeout or Ctrl-C the whole group is stopped. ``subprocess.run`` kills only its child, so a
+    ``make`` timed out left its recipe (a loader and its replay server) running. The group's leader is also
+    stopped if pytest dies (``die_with_parent``); make passes the SIGTERM on to its recipe."""
+    with subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+        preexec_fn=die_with_parent,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except BaseException:
+            stop_group(process)
+            raise
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
 def _carries(process: psutil.Process, mark: str) -> bool:
     try:
         return mark in process.environ().get(SESSION_MARK, "").split(":")
@@ -154,15 +191,9 @@ def real_snapshot(name: str) -> Path:
 def run_module(
     module: str, *args: str, timeout: float = 600, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m module args`` from the repo root, as the Makefile does."""
-    return subprocess.run(
-        [sys.executable, "-m", module, *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
-    )
+    """Run ``python -m module args`` from the repo root, as the Makefile does (its process group stopped on a
+    timeout)."""
+    return run_group([sys.executable, "-m", module, *args], timeout=timeout, env={**os.environ, **(env or {})})
 
 
 def dbt_env(warehouse: Path, target: Path) -> dict[str, str]:
@@ -215,12 +246,8 @@ def sample_build() -> tuple[Path, Path]:
     warehouse, target = PYTEST_SAMPLE
     warehouse.unlink(missing_ok=True)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    built = subprocess.run(
-        ["make", "load", "transform", f"WAREHOUSE={warehouse.relative_to(ROOT)}", "SOURCE=sample"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
+    built = run_group(
+        ["make", "load", "transform", f"WAREHOUSE={warehouse.relative_to(ROOT)}", "SOURCE=sample"], timeout=900
     )
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     return warehouse, target
@@ -239,13 +266,7 @@ def published_sample(sample_build: tuple[Path, Path]) -> tuple[Path, Path, Path]
     warehouse, target = sample_build
     published, parquet = published_paths(warehouse)
     if not published.is_file() or published.stat().st_mtime < (target / "build_results.json").stat().st_mtime:
-        done = subprocess.run(
-            ["make", "publish", f"WAREHOUSE={warehouse.relative_to(ROOT)}"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        done = run_group(["make", "publish", f"WAREHOUSE={warehouse.relative_to(ROOT)}"], timeout=300)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return published, parquet, target
 
@@ -263,7 +284,7 @@ def published_scratch(published_sample: tuple[Path, Path, Path], stem: str) -> I
     for file in ("build_manifest.json", "build_results.json"):
         shutil.copy(target / file, scratch_target / file)
     shutil.copy(published.parent.parent / published.name, warehouse)
-    done = subprocess.run(["make", "publish", f"WAREHOUSE={name}"], cwd=ROOT, capture_output=True, text=True)
+    done = run_group(["make", "publish", f"WAREHOUSE={name}"], timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     try:
         yield name, warehouse

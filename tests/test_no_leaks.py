@@ -10,8 +10,10 @@ import textwrap
 from pathlib import Path
 
 import psutil
+import pytest
 
-from tests.conftest import ROOT, describe_process, session_processes
+from openf1_replay.snapshot import SnapshotWriter
+from tests.conftest import ROOT, describe_process, run_group, session_processes, stop_all
 
 # a child that starts a server on a free loopback port in a grandchild, prints the grandchild's PID and exits at
 # once: the grandchild is orphaned (re-parented to init), as a replay server whose parent died would be
@@ -83,3 +85,46 @@ def test_a_test_that_leaks_a_process_fails_the_run(tmp_path: Path) -> None:
     finally:
         if psutil.pid_exists(leaked):
             psutil.Process(leaked).kill()
+
+
+@pytest.fixture
+def tiny_snapshot(tmp_path: Path) -> Path:
+    folder = tmp_path / "snapshot"
+    with SnapshotWriter(folder) as writer:
+        writer.write("meetings", [{"meeting_key": 1, "year": 2025, "meeting_name": "Test Grand Prix"}])
+        writer.write("sessions", [{"session_key": 11, "meeting_key": 1, "year": 2025, "session_name": "Race"}])
+    return folder
+
+
+def servers_of(snapshot: Path, mark: str) -> list[psutil.Process]:
+    """The session's replay servers serving ``snapshot`` (waiting a little for one being started)."""
+    for _ in range(50):
+        found = [
+            process
+            for process in session_processes(mark)
+            if "openf1_replay.server" in process.cmdline() and str(snapshot) in process.cmdline()
+        ]
+        if found:
+            return found
+        psutil.wait_procs([], timeout=0.1)
+    return []
+
+
+def test_a_timed_out_make_stops_its_recipe_and_server(tiny_snapshot: Path, no_process_left_behind: str) -> None:
+    """``make serve`` (a replay server in make's recipe) timed out. ``subprocess.run`` kills make alone: its
+    server goes on, re-parented and listening on 127.0.0.1 (what ``make test`` was seen to leave); ``run_group``
+    stops them all."""
+    mark = no_process_left_behind
+    command = ["make", "serve", f"SNAPSHOT={tiny_snapshot}", "PORT=0"]
+    with pytest.raises(subprocess.TimeoutExpired):
+        subprocess.run(command, cwd=ROOT, capture_output=True, timeout=8)
+    orphans = servers_of(tiny_snapshot, mark)
+    try:
+        assert len(orphans) == 1, "subprocess.run's timeout leaves make's server running"
+        assert orphans[0].ppid() != os.getpid()
+    finally:
+        stop_all(orphans)
+
+    with pytest.raises(subprocess.TimeoutExpired):
+        run_group(command, timeout=8)
+    assert servers_of(tiny_snapshot, mark) == [], "run_group's timeout stops the whole recipe"

@@ -50,9 +50,14 @@ def warehouse_lines(working: WorkingFile, published: PublishedCopy, build_hint: 
 
 
 def build_line(build: BuildRecord, working: WorkingFile, build_hint: str, now: datetime) -> str:
+    building = working.state == "held" and working.holder_is_build
     if build.state == "none":
+        if building:
+            return line("Last build", "none yet: the first build is running")
         return line("Last build", f"none yet (no dbt run in {shown(build.target)}): run {build_hint}")
     if build.state == "not_passed" or build.passing is None:
+        if building:
+            return line("Last build", "none on record while this build runs")
         return line(
             "Last build",
             "no passing build on record: the last make transform failed or is running"

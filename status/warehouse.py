@@ -15,8 +15,9 @@ import duckdb
 from serving.holder import LOCK_HOLDER, command_line
 
 RAW_SCHEMA = "raw_openf1"
-# what a build runs while it holds the working file: the loader, dbt, the publisher (which only reads it)
-BUILD_COMMANDS = ("dlt_pipelines", "dbt", "serving.publish")
+# what a build runs while it holds the working file: the loader (python -m), dbt (its script or module)
+BUILD_MODULES = ("dlt_pipelines.pipeline", "dbt.cli.main")
+BUILD_PROGRAMS = ("dbt",)
 
 
 @dataclass(frozen=True)
@@ -64,13 +65,19 @@ class WorkingFile:
     last_load: LastLoad | None = None
 
 
-def holder_of(error: str) -> str | None:
-    """``PID n (command line)`` of the process a DuckDB lock error names, or None when it is not one."""
+def is_build(command: str) -> bool:
+    """Whether a command line is one a build runs (the loader or dbt), from its words."""
+    words = command.split()
+    return any(word in BUILD_MODULES or word.rsplit("/", 1)[-1] in BUILD_PROGRAMS for word in words)
+
+
+def holder_of(error: str) -> tuple[int, str] | None:
+    """(PID, command line) of the process a DuckDB lock error names, or None when it is not one."""
     match = LOCK_HOLDER.search(error)
     if not match:
         return None
     pid = int(match["pid"])
-    return f"PID {pid} ({command_line(pid) or match['program']})"
+    return pid, command_line(pid) or match["program"]
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -98,7 +105,8 @@ def read_working_file(path: Path) -> WorkingFile:
     except duckdb.Error as error:
         holder = holder_of(str(error))
         if holder:
-            return WorkingFile(path, "held", holder, holder_is_build=any(name in holder for name in BUILD_COMMANDS))
+            pid, command = holder
+            return WorkingFile(path, "held", f"PID {pid} ({command})", holder_is_build=is_build(command))
         return WorkingFile(path, "unreadable", str(error).splitlines()[0])
     try:
         holdings = (

@@ -105,7 +105,7 @@ def test_before_the_first_build_every_line_says_what_to_run(tmp_path: Path) -> N
     assert "Provisional" not in lines and done.stderr == ""
 
 
-def test_on_bigquery_it_says_in_one_line_that_it_reads_duckdb_only(tmp_path: Path) -> None:
+def test_on_bigquery_it_says_in_one_line_that_it_reads_duckdb_only() -> None:
     done = make_status("DESTINATION=bigquery")
     assert done.returncode == 0, done.stderr
     lines = by_label(done.stdout)
@@ -121,7 +121,11 @@ def test_on_bigquery_it_says_in_one_line_that_it_reads_duckdb_only(tmp_path: Pat
     [
         pytest.param([sys.executable, "-c", HOLD], "held by PID", id="another-program"),
         pytest.param(
-            [sys.executable, "-c", HOLD.replace("import duckdb, sys", "import duckdb, sys; role = 'dlt_pipelines'")],
+            [
+                sys.executable,
+                "-c",
+                HOLD.replace("import duckdb, sys", "import duckdb, sys; role = ' dlt_pipelines.pipeline '"),
+            ],
             "being built by PID",
             id="a-build",
         ),
@@ -144,6 +148,10 @@ def test_a_held_working_file_names_its_holder_and_the_rest_still_shows(
     assert lines["Warehouse"].startswith(f"{warehouse}: {said} {holder.pid} ("), lines
     assert lines["Source"].startswith(f"sample snapshot {SAMPLE}: complete"), "the other lines still come"
     assert "Last load" not in lines
+    building = said == "being built by PID"
+    assert lines["Last build"].startswith(
+        "none yet: the first build is running" if building else "none yet (no dbt run"
+    )
 
 
 # ---- the source ----------------------------------------------------------------------------------------------

@@ -39,11 +39,15 @@ LEAK_GRACE_S = 5.0  # a process being stopped as the session ends gets this long
 PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
+# loaded once here: the child calls it between fork and exec, where loading a library is best avoided
+LIBC = ctypes.CDLL("libc.so.6", use_errno=True) if sys.platform.startswith("linux") else None
+
+
 def die_with_parent() -> None:
     """``preexec_fn`` for a server a test starts: Linux stops it (SIGTERM) when the test process dies, even by
     kill -9, so a killed or timed-out pytest leaves no server listening."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if LIBC is not None:
+        LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def stop_process(process: subprocess.Popen, grace_s: float = 10) -> None:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import psutil
@@ -128,3 +129,43 @@ def test_a_timed_out_make_stops_its_recipe_and_server(tiny_snapshot: Path, no_pr
     with pytest.raises(subprocess.TimeoutExpired):
         run_group(command, timeout=8)
     assert servers_of(tiny_snapshot, mark) == [], "run_group's timeout stops the whole recipe"
+
+
+# a stand-in for pytest: starts a server as tests do (die_with_parent), prints its PID, waits to be killed
+PARENT_OF_SERVER = textwrap.dedent(
+    """
+    import subprocess, sys, time
+    from tests.conftest import die_with_parent
+    server = "import socket, time; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); time.sleep(600)"
+    print(subprocess.Popen([sys.executable, "-c", server], preexec_fn=die_with_parent).pid, flush=True)
+    time.sleep(600)
+    """
+)
+
+
+def still_running(process: psutil.Process, seconds: float) -> bool:
+    """Whether ``process`` is still running (not gone, not a zombie) after up to ``seconds``."""
+    for _ in range(int(seconds * 10)):
+        try:
+            if process.status() == psutil.STATUS_ZOMBIE:
+                return False
+        except psutil.NoSuchProcess:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_a_server_started_by_a_test_dies_with_pytest() -> None:
+    """kill -9 of the test process (a CI timeout) takes the servers it started with it: no orphan listens on."""
+    parent = subprocess.Popen([sys.executable, "-c", PARENT_OF_SERVER], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        server = psutil.Process(int(parent.stdout.readline()))
+        parent.kill()
+        parent.wait()
+        alive = still_running(server, seconds=10)
+    finally:
+        parent.kill()
+        parent.wait()
+    if alive:
+        stop_all([server])
+    assert not alive, "the server outlived the process that started it"

@@ -267,6 +267,14 @@ features: $(INSTALLED) ## Export the feature tables to Parquet (FEATURES_DIR, de
 	@$(REQUIRE_PUBLISHED)
 	@$(PY) -m features_export --warehouse "$(PUBLISHED)" --out "$(FEATURES_DIR)" --test-fraction $(FEATURES_TEST_FRACTION)
 
+# ---- status ---------------------------------------------------------------------------------------------
+# Reads, never waits: the working file only if DuckDB lets a reader in at once (else it names the build holding
+# it), the published copy and dbt's target folder; one quick request to SOURCE when it is live or a URL.
+.PHONY: status
+status: $(INSTALLED) ## What WAREHOUSE holds, its last load and passing build, what is provisional or incomplete, whether SOURCE answers (and as whom), the published copy's age
+	@$(PY) -m status --warehouse "$(WAREHOUSE)" --published "$(PUBLISHED)" --dbt-target "$(DBT_TARGET_PATH)" \
+		--source "$(SOURCE)" --load-from "$(LOAD_FROM)" --destination $(DESTINATION) --make-args "$(strip $(SQL_WAREHOUSE_ARG) $(if $(IS_BIGQUERY),DESTINATION=bigquery))"
+
 # ---- SQL on the published copy: make query, make sql --------------------------------------------------------
 # make query hands its variables to python -m sqlcli through the environment ($(value ...): as typed, never
 # re-parsed by a shell or expanded by make), so any SQL works: several lines, both kinds of quotes, $.

@@ -273,6 +273,7 @@ features: $(INSTALLED) ## Export the feature tables to Parquet (FEATURES_DIR, de
 .PHONY: status
 status: $(INSTALLED) ## What WAREHOUSE holds, its last load and passing build, what is provisional or incomplete, whether SOURCE answers (and as whom), the published copy's age
 	@$(PY) -m status --warehouse "$(WAREHOUSE)" --published "$(PUBLISHED)" --dbt-target "$(DBT_TARGET_PATH)" \
+		--build-lock "$(BUILD_LOCK)" \
 		--source "$(SOURCE)" --load-from "$(LOAD_FROM)" --destination $(DESTINATION) --make-args "$(strip $(SQL_WAREHOUSE_ARG) $(if $(IS_BIGQUERY),DESTINATION=bigquery))"
 
 # ---- SQL on the published copy: make query, make sql --------------------------------------------------------

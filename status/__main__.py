@@ -115,7 +115,7 @@ def status_lines(args: argparse.Namespace, now: datetime) -> list[str]:
         ]
         lines.append(build_line(build, WorkingFile(args.warehouse, "bigquery"), build_hint, now))
     else:
-        working = read_working_file(args.warehouse)
+        working = read_working_file(args.warehouse, args.build_lock)
         published = read_published(args.published)
         lines = warehouse_lines(working, published, build_hint, now)
         lines.append(build_line(build, working, build_hint, now))
@@ -130,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warehouse", type=Path, required=True, help="the working DuckDB file (WAREHOUSE)")
     parser.add_argument("--published", type=Path, required=True, help="its published copy (PUBLISHED)")
     parser.add_argument("--dbt-target", type=Path, required=True, help="dbt's target folder (DBT_TARGET_PATH)")
+    parser.add_argument("--build-lock", type=Path, help="the warehouse's build lock (BUILD_LOCK): held = being built")
     parser.add_argument("--source", default="", help="SOURCE: sample, live, a snapshot folder or a URL")
     parser.add_argument("--load-from", default="", help="the folder or URL SOURCE loads from (LOAD_FROM)")
     parser.add_argument("--destination", default="duckdb", choices=("duckdb", "bigquery"))

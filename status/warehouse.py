@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from serving.buildlock import is_held, read_holder
 from serving.holder import LOCK_HOLDER, command_line
 
 RAW_SCHEMA = "raw_openf1"
@@ -96,8 +97,14 @@ def read_holdings(con: duckdb.DuckDBPyConnection, sessions_table: str, season_co
     return Holdings(tuple(int(year) for (year,) in seasons), int(meetings), int(sessions))
 
 
-def read_working_file(path: Path) -> WorkingFile:
-    """Open ``path`` read-only without waiting; its holdings and last load, or why it could not be read."""
+def read_working_file(path: Path, build_lock: Path | None = None) -> WorkingFile:
+    """Open ``path`` read-only without waiting; its holdings and last load, or why it could not be read.
+
+    While a build holds the warehouse's build lock the file is left alone (opening it, even read-only, for a
+    moment could make that build's next step find it in use): the lock names the build."""
+    if build_lock is not None and is_held(build_lock):
+        holder = read_holder(build_lock)
+        return WorkingFile(path, "held", holder.describe() if holder else "a build", holder_is_build=True)
     if not path.is_file():
         return WorkingFile(path, "missing")
     try:

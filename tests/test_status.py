@@ -21,6 +21,7 @@ import pytest
 
 from openf1_replay.server import ReplayServer
 from openf1_replay.snapshot import SnapshotWriter
+from serving import buildlock
 from tests.conftest import ROOT, run_module
 
 SAMPLE = "warehouse/samples/season-2025-r4-s7-hz1"
@@ -152,6 +153,22 @@ def test_a_held_working_file_names_its_holder_and_the_rest_still_shows(
     assert lines["Last build"].startswith(
         "none yet: the first build is running" if building else "none yet (no dbt run"
     )
+
+
+def test_a_build_holding_the_lock_is_named_without_opening_the_working_file(tmp_path: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    lock = tmp_path / ".w.build-lock"
+    descriptor = buildlock.acquire(lock, "make build")
+    try:
+        # a writer that cannot share the file: had status opened it, the build's next step would find it in use
+        with duckdb.connect(str(warehouse)) as writer:
+            writer.execute("select 1")
+            lines = status(tmp_path, "--build-lock", str(lock), "--source", "sample", "--load-from", SAMPLE)
+    finally:
+        os.close(descriptor)
+    assert lines["Warehouse"].startswith(f"{warehouse}: being built by PID {os.getpid()} (make build, since "), lines
+    assert lines["Last build"].startswith("none yet: the first build is running")
 
 
 # ---- the source ----------------------------------------------------------------------------------------------

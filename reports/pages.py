@@ -1,7 +1,8 @@
 """What each page shows: rows from the marts (``queries.py``) arranged for the templates and the charts.
 
-Arranging means grouping rows by driver, picking colours and line styles, and choosing what to draw; every
-number on a page is a mart's value as selected.
+Arranging means grouping rows by driver, picking colours and line styles (``DriverStyle``), and choosing what to
+draw: one builder per chart. Every number on a page is a mart's value as selected; nothing here counts, sums or
+picks a maximum (``queries.py`` holds what the marts do not yet, marked ``mart change:``).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class Colours:
         for key, team_name in drivers:
             index = seen.get(team_name, 0)
             seen[team_name] = index + 1
-            styles[key] = DASHES[min(index, len(DASHES) - 1)]
+            styles[key] = DASHES[index] if index < len(DASHES) else DASHES[-1]
         return styles
 
 
@@ -152,7 +153,7 @@ def lap_chart(
         ]
         series.append(charts.Series(style.code, style.code, style.colour, points, style.dash, style.legend))
     drawn = [line for line in series if len(line.points) > 1]
-    return charts.lap_chart(drawn, max(len(styles), 2)) if drawn else None
+    return charts.lap_chart(drawn, len(styles)) if drawn else None
 
 
 def gap_chart(styles: dict[int, DriverStyle], laps_by_driver: dict[int, list[Row]]) -> Markup | None:

@@ -134,6 +134,7 @@ def staged(target: Path, cleaned: list[str] | None = None) -> Iterator[Path]:
 
     ``cleaned`` receives a line for each leftover of an interrupted render removed first.
     """
+    target = Path(os.path.abspath(target))  # '.' or 'site/..' have a name and a parent to stage beside
     if target.is_symlink():
         target = target.resolve()  # the folder the link points at is the one to replace
     check_replaceable(target)

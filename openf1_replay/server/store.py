@@ -238,7 +238,7 @@ class SnapshotStore:
         except snapshot.SnapshotError as precise:
             return precise
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-        return snapshot.SnapshotError(f"{path}: cannot be read ({first_line}); re-record or regenerate the file")
+        return snapshot.SnapshotError(f"{path}: cannot be read ({first_line}); {snapshot.WRITE_AGAIN}")
 
     def _ordered_sessions(
         self, endpoint: str, lazy: dict[int, list[tuple[int, Path]]]
@@ -378,6 +378,12 @@ class SnapshotStore:
         """A connection of its own for one request thread (DuckDB connections are not shared across threads)."""
         with self._lock:
             return self.con.cursor()
+
+    def held_sessions(self) -> list[tuple[str, int]]:
+        """The (endpoint, session_key) of the on-demand telemetry tables held now, least recently used first."""
+        with self._lock:
+            held = list(self._lazy_tables)
+        return [(endpoint, int(session)) for endpoint, session in (table.split("@") for table in held)]
 
     def has(self, endpoint: str) -> bool:
         return endpoint in self.typed_columns

@@ -10,6 +10,7 @@ says it is an estimate ("~") until every session's list is in.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -44,6 +45,15 @@ def _duration(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f} s"
     return f"{seconds / 60:.0f} min"
+
+
+def _width(stream: TextIO) -> dict[str, Any]:
+    """Follow the terminal's width; 100 columns for one that reports none (a bare pseudo-terminal)."""
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError):
+        columns = 0
+    return {"dynamic_ncols": True} if columns else {"ncols": 100}
 
 
 class RequestMeter:
@@ -100,7 +110,7 @@ class RequestMeter:
         self._started = self._last_line = time.monotonic()
         if self.interactive:
             self._bar = tqdm(
-                total=self.total, unit=" requests", desc="Requests", file=self.stream, dynamic_ncols=True, leave=True
+                total=self.total, unit=" requests", desc="Requests", file=self.stream, **_width(self.stream)
             )
         self._thread = threading.Thread(target=self._tick, name="load-progress", daemon=True)
         self._thread.start()
@@ -119,6 +129,8 @@ class RequestMeter:
     def _update(self, final: bool = False) -> None:
         done, total = self.done(), self.total
         if self._bar is not None:
+            if self._bar.n >= self._bar.total and done == self._bar.n and not final:
+                return  # all answered (dlt loads what came): the rate and time stay those of the requests
             self._bar.total = max(total, done)
             self._bar.n = done
             self._bar.set_description("Requests (~ planned)" if self.estimated else "Requests", refresh=False)

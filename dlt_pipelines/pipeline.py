@@ -203,8 +203,8 @@ def run(args: argparse.Namespace) -> int:
             list(by_meeting.items()), args.batch_sessions or (LOCAL_BATCH_SESSIONS if source.is_local else 1)
         )
         if meter is not None and meter.total:
-            fetched = sum(len(rows) for rows in by_meeting.values())
-            progress.say(f"Fetching {fetched} sessions: {meter.describe_plan()}")
+            due_sessions = sum(len(rows) for rows in by_meeting.values())
+            progress.say(f"Fetching {due_sessions} sessions: {meter.describe_plan()}")
             meter.start()
         try:
             for number, batch in enumerate(batches, start=1):

@@ -104,6 +104,8 @@ class SnapshotStore:
                 f"(endpoints: {', '.join(snapshot.ENDPOINTS)})"
             )
         self._lock = threading.Lock()
+        self._queries = 0  # requests reading the tables now (close waits for them)
+        self._no_queries = threading.Condition(self._lock)
         self.con = duckdb.connect(str(db_path) if db_path else ":memory:")
         # DuckDB draws a progress bar on stdout for slow queries; stdout carries the "serving ..." line.
         self.con.execute("SET enable_progress_bar = false")
@@ -290,6 +292,8 @@ class SnapshotStore:
         lazy = self.lazy_files.get(endpoint, {})
         wanted = sorted(lazy if sessions is None else {int(s) for s in sessions if s in lazy})
         pinned: list[str] = []
+        with self._lock:
+            self._queries += 1
         try:
             for session in wanted:
                 pinned.append(self._pin(endpoint, session))
@@ -299,6 +303,8 @@ class SnapshotStore:
             with self._lock:
                 self._release(pinned)
                 self._evict()
+                self._queries -= 1
+                self._no_queries.notify_all()
 
     def _pin(self, endpoint: str, session: int) -> str:
         """The session's on-demand table, read now unless held already, counted as in use until released.
@@ -484,8 +490,11 @@ class SnapshotStore:
                 cursor.close()
         return sorted(row[0] for row in rows)
 
-    def close(self) -> None:
+    def close(self, wait_s: float = 30.0) -> None:
+        """Close the database once the requests reading it are done (DuckDB refuses to close a connection
+        whose cursor is busy: a request thread may still be finishing an answer its client has whole)."""
         with self._lock:
+            self._no_queries.wait_for(lambda: self._queries == 0, timeout=wait_s)
             for table in self._lazy_tables:  # not left in a --db cache file
                 self.con.execute(f'DROP TABLE IF EXISTS "{table}"')
             self.con.close()

@@ -25,8 +25,11 @@ RESULTS_WINDOW_DAYS ?= $(or $(OPENF1_RESULTS_WINDOW_DAYS),7)
 export OPENF1_RESULTS_WINDOW_DAYS := $(RESULTS_WINDOW_DAYS)
 UNIT_TESTS ?= 0#             1 = dbt's unit tests too (logic, not data: make test runs them; dbt's advice)
 DESTINATION ?= duckdb#       duckdb | bigquery
-WAREHOUSE ?= warehouse/openf1.duckdb
-REPORT_DIR ?= reports/site
+DEFAULT_WAREHOUSE := warehouse/openf1.duckdb
+WAREHOUSE ?= $(DEFAULT_WAREHOUSE)
+# each warehouse has its own report folder: reports/site for the default one, reports/site-<name> for
+# WAREHOUSE=warehouse/<name>.duckdb (warehouses side by side never overwrite each other's pages)
+REPORT_DIR ?= $(if $(filter-out $(DEFAULT_WAREHOUSE),$(WAREHOUSE)),reports/site-$(patsubst _%,%,$(patsubst warehouse_%,%,$(subst /,_,$(basename $(WAREHOUSE))))),reports/site)
 # The serving copy readers open (make query, reports, features, metrics, BI tools): the public schemas (marts,
 # features) of the last build that passed, in a file DuckDB 1.4 and 1.5 read, and the same tables as Parquet.
 # It sits beside its own warehouse: WAREHOUSE=warehouse/x.duckdb publishes warehouse/published/x.duckdb.
@@ -83,22 +86,59 @@ LOAD_ARGS := --source "$(LOAD_FROM)" --destination $(DESTINATION) --warehouse "$
 
 # A command about to write the working file stops in one line when another process holds it (naming it).
 GUARD_WAREHOUSE := $(if $(IS_BIGQUERY),:,$(PY) -m serving.holder "$(WAREHOUSE)" --published "$(PUBLISHED)")
+# One build at a time per warehouse (serving/buildlock.py): build, load, transform, publish, docs and test-dbt take
+# the warehouse's lock before anything else, and a second one stops at once in one line naming the first. A
+# command run under it gets OPENF1_BUILD_LOCK: its steps (make load inside make build) see it held and go on.
+# `$(LOCKED) $(MAKE) _step` runs the target _step under the lock (directly when this make already holds it, or -n).
+BUILD_LOCK := $(if $(IS_BIGQUERY),warehouse/.bigquery.build-lock,$(dir $(WAREHOUSE)).$(notdir $(basename $(WAREHOUSE))).build-lock)
+DRY_RUN := $(findstring n,$(filter-out -% %=%,$(firstword $(MAKEFLAGS))))
+LOCKED = $(if $(DRY_RUN)$(filter $(BUILD_LOCK),$(OPENF1_BUILD_LOCK)),,$(PY) -m serving.buildlock "$(BUILD_LOCK)" \
+	--warehouse "$(if $(IS_BIGQUERY),$(BUILT_IN),$(WAREHOUSE))" --label "make $(MAKECMDGOALS)" --)
 # Readers open the published copy; before the first passing build there is none.
 REQUIRE_PUBLISHED := test -f "$(PUBLISHED)" || { echo "error: no published copy at $(PUBLISHED) yet: run make build \
-	$(if $(filter-out warehouse/openf1.duckdb,$(WAREHOUSE)),WAREHOUSE=$(WAREHOUSE) )(or make publish after a passing make transform)" >&2; exit 1; }
+	$(if $(filter-out $(DEFAULT_WAREHOUSE),$(WAREHOUSE)),WAREHOUSE=$(WAREHOUSE) )(or make publish after a passing make transform)" >&2; exit 1; }
+
+# ---- variables ------------------------------------------------------------------------------------------
+# A variable on the command line that no target reads (SEASONS=2024), or a yes/no that is neither (TELEMETRY=on),
+# stops make in one line naming the valid ones: a typo never widens or narrows what a build does in silence.
+# The variables are those declared with ?= in this file, the tools' ones below, and the environment's settings
+# (BIGQUERY_*, OPENF1_*, DBT_*, GOOGLE_*), which recipes read when given on the command line too.
+TOOL_VARIABLES := PAGE PORT OUT ROUNDS SEED HZ TELEMETRY_SCOPE AMEND AMEND_ROUND SNAPSHOT CSV EXPLAIN STAGES \
+	ALL_SESSIONS PUBLISHED PUBLISHED_PARQUET
+VARIABLES := $(sort $(shell sed -nE 's/^([A-Z_]+) \?=.*/\1/p' $(firstword $(MAKEFILE_LIST))) $(TOOL_VARIABLES))
+GIVEN_VARIABLES := $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v)))
+UNKNOWN_VARIABLES := $(filter-out $(VARIABLES) BIGQUERY_% OPENF1_% DBT_% GOOGLE_%,$(GIVEN_VARIABLES))
+ifneq ($(UNKNOWN_VARIABLES),)
+$(error unknown variable $(firstword $(UNKNOWN_VARIABLES))=$($(firstword $(UNKNOWN_VARIABLES)))$(if \
+	$(filter $(patsubst %S,%,$(firstword $(UNKNOWN_VARIABLES))),$(VARIABLES)), (did you mean \
+	$(patsubst %S,%,$(firstword $(UNKNOWN_VARIABLES)))?)); the variables are: $(VARIABLES))
+endif
+YES_NO := 1 0 true false yes no
+$(foreach v,TELEMETRY FULL_REFRESH REFRESH_RESULTS UNIT_TESTS ALL_SESSIONS EXPLAIN,$(if $(filter-out $(YES_NO),$($(v))),\
+	$(error $(v)=$($(v)) is not a yes/no: give one of $(YES_NO))))
+$(if $(filter-out table csv json markdown,$(FORMAT)),$(error FORMAT=$(FORMAT): give table, csv, json or markdown))
+$(if $(shell echo '$(SEASON)' | grep -vxE '(20[0-9]{2})?'),$(error SEASON=$(SEASON): give a year, e.g. SEASON=2024))
 
 # ---- help -------------------------------------------------------------------------------------------------
 .PHONY: help
 help: ## List the targets and their variables
 	@echo "OpenF1 warehouse — make <target> [VAR=value ...]"
-	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}'
+	@# colour on a terminal only: a log or a pipe gets plain text
+	@colour=; if test -t 1; then colour=1; fi; grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
+		awk -v colour="$$colour" 'BEGIN {FS = ":.*?## "; on = colour ? "\033[36m" : ""; off = colour ? "\033[0m" : ""}; \
+		{printf "  %s%-15s%s %s\n", on, $$1, off, $$2}'
 	@echo "Variables: SOURCE=$(SOURCE) SEASON MEETING SESSION ENDPOINTS TELEMETRY FULL_REFRESH REFRESH_RESULTS RESULTS_WINDOW_DAYS=$(RESULTS_WINDOW_DAYS) UNIT_TESTS DESTINATION=$(DESTINATION) WAREHOUSE=$(WAREHOUSE)"
 
 # ---- environment ------------------------------------------------------------------------------------------
+# The lock installs with uv (the same pins, ~20 s instead of pip's minutes on a fresh machine, with a progress bar
+# on a terminal and a line per step in a log); uv itself comes from the lock through pip. Should uv fail, pip does it.
+UV_PIN = $(shell grep -m1 '^uv==' requirements.lock)
 $(INSTALLED): requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the pinned environment into $(VENV) (once; seconds when up to date)"
-	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock 2>&1 | grep -v "is ignored" || true
+	@$(PY) -m pip install --quiet --disable-pip-version-check "$(UV_PIN)" 2>&1 | grep -v "is ignored" || true
+	@$(BIN)/uv pip install --python $(PY) -r requirements.lock || { echo "uv could not install the lock: trying pip"; \
+		$(PY) -m pip install --disable-pip-version-check --progress-bar off -r requirements.lock | grep -E "^(Collecting|Successfully)"; }
 	@$(PY) -c "import dlt, dbt, duckdb, jinja2, pyarrow" # fail here, not later, if the install did not take
 	@touch $@
 
@@ -116,10 +156,14 @@ lock: $(INSTALLED) ## Re-pin requirements.lock from pyproject.toml's dependencie
 # ---- the warehouse ----------------------------------------------------------------------------------------
 .PHONY: build
 build: $(INSTALLED) ## Load, transform, data-test and report: the whole warehouse (default: the simulated sample; load's variables apply, e.g. REFRESH_RESULTS=1)
-	@$(MAKE) load
-	@$(MAKE) transform
+	@$(LOCKED) $(MAKE) _build
+
+.PHONY: _build
+_build:
+	@$(MAKE) _load
+	@$(MAKE) _transform
 ifeq ($(IS_BIGQUERY),)
-	@$(MAKE) publish
+	@$(MAKE) _publish
 	@$(MAKE) reports
 else
 	@# the report reads a DuckDB file: it would show whatever the local file holds, not this build
@@ -138,13 +182,21 @@ $(SAMPLE_DIR)/.complete: $(wildcard openf1_replay/simulator/*.py) | $(INSTALLED)
 	@touch $@
 
 .PHONY: load
-load: $(INSTALLED) $(if $(filter sample,$(SOURCE)),$(SAMPLE_DIR)/.complete) ## Load OpenF1 into raw_openf1 (SOURCE, SEASON, MEETING, SESSION, ENDPOINTS, TELEMETRY, FULL_REFRESH, REFRESH_RESULTS, RESULTS_WINDOW_DAYS)
+load: $(INSTALLED) ## Load OpenF1 into raw_openf1 (SOURCE, SEASON, MEETING, SESSION, ENDPOINTS, TELEMETRY, FULL_REFRESH, REFRESH_RESULTS, RESULTS_WINDOW_DAYS)
+	@$(LOCKED) $(MAKE) _load
+
+.PHONY: _load
+_load: $(INSTALLED) $(if $(filter sample,$(SOURCE)),$(SAMPLE_DIR)/.complete)
 	@$(if $(filter sample,$(SOURCE)),echo "SOURCE=sample: loading SIMULATED data (a made-up season, not real results)")
 	@$(GUARD_WAREHOUSE)
 	@$(PY) -m dlt_pipelines.pipeline $(LOAD_ARGS)
 
 .PHONY: transform
 transform: $(INSTALLED) ## dbt build: seeds, models and their data tests (DESTINATION picks the dbt target; UNIT_TESTS=1 adds unit tests; FULL_REFRESH=1: --full-refresh)
+	@$(LOCKED) $(MAKE) _transform
+
+.PHONY: _transform
+_transform: $(INSTALLED)
 	@$(GUARD_WAREHOUSE)
 	@echo "dbt build --target $(DBT_TARGET): seeds, models, data tests$(if $(WITH_UNIT_TESTS), and unit tests)$(if $(WITH_FULL_REFRESH), (full refresh)) ..."
 	@# no passing build on record while this one runs (make publish refuses); its manifest stays for readers
@@ -164,6 +216,10 @@ transform: $(INSTALLED) ## dbt build: seeds, models and their data tests (DESTIN
 
 .PHONY: publish
 publish: $(INSTALLED) ## Publish the last passing build's marts and features: PUBLISHED (DuckDB 1.4+ file) and PUBLISHED_PARQUET/ (make build ends with it)
+	@$(LOCKED) $(MAKE) _publish
+
+.PHONY: _publish
+_publish: $(INSTALLED)
 ifeq ($(IS_BIGQUERY),)
 	@$(PY) -m serving.publish --warehouse "$(WAREHOUSE)" --dbt-target "$(DBT_TARGET_PATH)" \
 		--out "$(PUBLISHED)" --parquet "$(PUBLISHED_PARQUET)"
@@ -211,6 +267,15 @@ features: $(INSTALLED) ## Export the feature tables to Parquet (FEATURES_DIR, de
 	@$(REQUIRE_PUBLISHED)
 	@$(PY) -m features_export --warehouse "$(PUBLISHED)" --out "$(FEATURES_DIR)" --test-fraction $(FEATURES_TEST_FRACTION)
 
+# ---- status ---------------------------------------------------------------------------------------------
+# Reads, never waits: the working file only if DuckDB lets a reader in at once (else it names the build holding
+# it), the published copy and dbt's target folder; one quick request to SOURCE when it is live or a URL.
+.PHONY: status
+status: $(INSTALLED) ## What WAREHOUSE holds, its last load and passing build, what is provisional or incomplete, whether SOURCE answers (and as whom), the published copy's age
+	@$(PY) -m status --warehouse "$(WAREHOUSE)" --published "$(PUBLISHED)" --dbt-target "$(DBT_TARGET_PATH)" \
+		--build-lock "$(BUILD_LOCK)" \
+		--source "$(SOURCE)" --load-from "$(LOAD_FROM)" --destination $(DESTINATION) --make-args "$(strip $(SQL_WAREHOUSE_ARG) $(if $(IS_BIGQUERY),DESTINATION=bigquery))"
+
 # ---- SQL on the published copy: make query, make sql --------------------------------------------------------
 # make query hands its variables to python -m sqlcli through the environment ($(value ...): as typed, never
 # re-parsed by a shell or expanded by make), so any SQL works: several lines, both kinds of quotes, $.
@@ -219,7 +284,7 @@ SQL_FILE ?=#                 or a file of SQL; {{ ref('table') }} (dbt's analyse
 FORMAT ?= table#             table | csv | json | markdown
 LIMIT ?=#                    rows to print: default 100 for a table, every row for csv/json/markdown; 0 = all
 # make where's hints name WAREHOUSE when it is not the default, so they work when pasted
-SQL_WAREHOUSE_ARG = $(if $(filter-out warehouse/openf1.duckdb,$(WAREHOUSE)), WAREHOUSE=$(WAREHOUSE))
+SQL_WAREHOUSE_ARG = $(if $(filter-out $(DEFAULT_WAREHOUSE),$(WAREHOUSE)), WAREHOUSE=$(WAREHOUSE))
 
 .PHONY: query
 query: export OPENF1_SQL = $(value SQL)
@@ -303,9 +368,13 @@ record: $(INSTALLED) ## Record the live API into a snapshot: SEASON=2024 OUT=DIR
 
 .PHONY: docs
 docs: $(INSTALLED) ## Generate and serve the dbt docs site offline on http://127.0.0.1:8080
+	@$(LOCKED) $(MAKE) _docs-generate
+	@$(DBT) docs serve $(DBT_ARGS) --host 127.0.0.1 --port $(or $(PORT),8080) --no-browser
+
+.PHONY: _docs-generate
+_docs-generate:
 	@$(GUARD_WAREHOUSE)
 	@$(DBT) docs generate $(DBT_ARGS) --quiet
-	@$(DBT) docs serve $(DBT_ARGS) --host 127.0.0.1 --port $(or $(PORT),8080) --no-browser
 
 # ---- checks -----------------------------------------------------------------------------------------------
 TEST_WAREHOUSE := warehouse/test/sample.duckdb
@@ -331,8 +400,16 @@ lint: $(INSTALLED) ## ruff (check + format) and sqlfluff (dbt templater)
 
 .PHONY: test-dbt
 test-dbt: $(INSTALLED) ## Load the sample into a scratch warehouse and dbt build it (models + data tests + unit tests)
-	@rm -f $(TEST_WAREHOUSE) && mkdir -p $(dir $(TEST_WAREHOUSE))
-	@$(MAKE) load transform publish WAREHOUSE=$(TEST_WAREHOUSE) SOURCE=sample UNIT_TESTS=1
+	@$(MAKE) _locked/_test-dbt WAREHOUSE=$(TEST_WAREHOUSE) SOURCE=sample UNIT_TESTS=1
+
+.PHONY: _test-dbt
+_test-dbt:
+	@rm -f $(WAREHOUSE) && mkdir -p $(dir $(WAREHOUSE))
+	@$(MAKE) _load _transform _publish
+
+# any step under the lock of the WAREHOUSE given to it: $(MAKE) _locked/<target> WAREHOUSE=...
+_locked/%:
+	@$(LOCKED) $(MAKE) $*
 
 # BigQuery, the scale-out target, proven on a local emulator (bqemulator, in its own .venv-bqemulator).
 BIGQUERY_TEST_DIR := warehouse/bigquery-test
@@ -380,4 +457,4 @@ bench: $(INSTALLED) ## Benchmark snapshot -> marts: ROUNDS=24 [ALL_SESSIONS=1] [
 
 .PHONY: clean
 clean: ## Remove build outputs (keeps .venv and the sample)
-	@rm -rf target logs $(REPORT_DIR) warehouse/*.duckdb warehouse/published warehouse/test warehouse/.dlt $(BIGQUERY_TEST_DIR)
+	@rm -rf target logs $(REPORT_DIR) reports/site-* warehouse/*.duckdb warehouse/published warehouse/test warehouse/.dlt $(BIGQUERY_TEST_DIR)

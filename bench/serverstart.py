@@ -21,7 +21,11 @@ def measure(root: str) -> float:
         raise RuntimeError(f"the replay server exited without serving {root}")
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # never leave a server behind
+            process.kill()
+            process.wait()
 
 
 if __name__ == "__main__":

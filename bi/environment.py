@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from sidevenv import install_command
+
 ROOT = Path(__file__).resolve().parents[1]
 VENV = Path(os.environ.get("OPENF1_BI_VENV", ROOT / ".venv-bi"))
 LOCK = Path(__file__).with_name("requirements.lock")
@@ -69,15 +71,14 @@ def ensure(say=print) -> Path:
     stamp = VENV / ".installed"
     if stamp.exists() and stamp.read_text().strip() == _digest() and python().exists():
         return python()
-    say(f"Installing the BI check environment into {VENV.name} (once; about a minute): DuckDB 1.5 and 1.4, ...")
+    say(f"Installing the BI check environment into {VENV.name} (once; seconds with uv): DuckDB 1.5 and 1.4, ...")
     started = time.monotonic()
     if not python().exists():
         _run([_base_python(), "-m", "venv", str(VENV)], "could not create the BI virtualenv")
-    pip = [str(python()), "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
-    _run([*pip, "-r", str(LOCK)], f"could not install {LOCK.relative_to(ROOT)}")
+    _run(install_command(LOCK, python()), f"could not install {LOCK.relative_to(ROOT)}")
     shutil.rmtree(duckdb14_path(), ignore_errors=True)
     _run(
-        [*pip, "--target", str(duckdb14_path()), "-r", str(LOCK_DUCKDB14)],
+        install_command(LOCK_DUCKDB14, python(), target=duckdb14_path()),
         f"could not install {LOCK_DUCKDB14.relative_to(ROOT)}",
     )
     stamp.write_text(_digest() + "\n")

@@ -22,10 +22,10 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from dlt_pipelines import origin, refetch, scope, warehouse
 from dlt_pipelines.openf1 import catalogue, openf1_source, supersede, telemetry
-from dlt_pipelines.openf1.client import OpenF1Client, OpenF1Error, RateLimiter, RetryPolicy
 from dlt_pipelines.openf1.source import LoadContext
 from dlt_pipelines.openf1.state import Due, LoadLedger
 from dlt_pipelines.progress import RunProgress
+from openf1_api import OpenF1Client, OpenF1Error, RateLimiter, RetryPolicy
 
 DATASET = "raw_openf1"
 PIPELINE_NAME = "openf1"
@@ -143,6 +143,8 @@ def run(args: argparse.Namespace) -> int:
             source.base_url,
             rate_limit=_rate_limiter(args.rate_limit, source.is_local),
             retry=RetryPolicy(timeout_s=args.timeout),
+            source_label=source.label,
+            unreachable_fix="check the network, or load offline with SOURCE=sample or a snapshot folder",
         )
         meetings, sessions = scope.discover(client, selected, source.label)
         progress.say(

@@ -22,9 +22,10 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from dlt_pipelines.openf1 import catalogue, telemetry
+from dlt_pipelines.openf1 import catalogue
 from dlt_pipelines.openf1.source import session_window
 from dlt_pipelines.openf1.state import Due
+from openf1_api import windows
 
 DRIVERS_ESTIMATE = 20  # a Formula 1 field
 PLAIN_STEPS = 10  # a plain line at every tenth of the plan
@@ -38,7 +39,7 @@ def planned_requests(session: dict[str, Any], endpoint: str, window: timedelta |
     if not catalogue.get(endpoint).telemetry or window is None:
         return 1, False
     start, end = session_window(session)
-    return 1 + DRIVERS_ESTIMATE * len(telemetry.windows(start, end, window)), True
+    return 1 + DRIVERS_ESTIMATE * len(windows(start, end, window)), True
 
 
 def _duration(seconds: float) -> str:

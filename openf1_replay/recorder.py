@@ -13,50 +13,45 @@ What it writes (with ``snapshot.SnapshotWriter``, so every file appears whole or
   ``--margin-after`` minutes after its date_end (cars run before the start: formation laps, the grid).
 
 A part that exists is skipped, so rerunning the same command resumes an interrupted recording. An empty
-answer (404 "No results found.") is written as an empty part. The client keeps to ``--rate-limit`` and
-retries 401 (session in progress), 429, 5xx, timeouts and cut answers with exponential backoff. Only the
-standard library's HTTP client is used.
+answer (404 "No results found.") is written as an empty part. Requests go through ``openf1_api``, the client
+the loader uses too, with its one policy: ``--rate-limit`` kept, 429s waited out, 5xx, timeouts and cut
+answers retried ``--retries`` times, an expired token renewed, and a 401 during a live session without
+credentials stopping the recording ("authenticate or wait until the session ends").
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
 import os
-import random
 import signal
-import socket
 import sys
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
-from urllib.error import HTTPError, URLError
-from urllib.parse import quote, urlencode, urlsplit
-from urllib.request import Request, urlopen
 
+from openf1_api import (
+    DEFAULT_BASE_URL,
+    EndpointNotFound,
+    OpenF1Client,
+    OpenF1Error,
+    Query,
+    RateLimiter,
+    Record,
+    RetryPolicy,
+    telemetry_queries,
+)
 from openf1_replay import snapshot
 
-DEFAULT_BASE_URL = "https://api.openf1.org/v1"
 SCHEDULE_ENDPOINTS = ("meetings", "sessions")
 PER_SESSION_ENDPOINTS = tuple(
     e for e in snapshot.ENDPOINTS if e not in SCHEDULE_ENDPOINTS and e not in snapshot.TELEMETRY_ENDPOINTS
 )
-RETRY_STATUSES = frozenset({401, 408, 425, 429, 500, 502, 503, 504})
-NO_RESULTS = "No results found."
-Record = dict[str, Any]
 
 
 class RecorderError(RuntimeError):
     """A failure that ends the recording; the message says what and how to go on."""
-
-
-class EndpointMissing(RecorderError):
-    """The API does not know an endpoint (404 Not Found): skipped for the rest of the run."""
 
 
 @dataclass(frozen=True)
@@ -79,122 +74,26 @@ class Settings:
     credentials: tuple[str, str] | None = None
 
 
-class ClientRateLimiter:
-    """Waits so that at most N requests start in any sliding window of S seconds (plus a little slack)."""
-
-    def __init__(self, limit: tuple[int, float] | None, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.limit = limit
-        self._sent: deque[float] = deque()
-        self._sleep = sleep
-
-    def acquire(self) -> None:
-        if self.limit is None:
-            return
-        count, seconds = self.limit
-        window = seconds + 0.1  # the server counts arrivals, we count departures
-        while True:
-            now = time.monotonic()
-            while self._sent and self._sent[0] <= now - window:
-                self._sent.popleft()
-            if len(self._sent) < count:
-                self._sent.append(now)
-                return
-            self._sleep(self._sent[0] + window - now)
-
-
-def _detail(body: bytes) -> str:
-    try:
-        return str(json.loads(body).get("detail", ""))
-    except (ValueError, AttributeError):
-        return body[:200].decode("utf-8", "replace")
-
-
-class OpenF1Client:
-    """GETs OpenF1 endpoints: rate-limited, retried with backoff, 404 "No results found." read as []."""
-
-    def __init__(self, settings: Settings, log: Callable[[str], None]) -> None:
-        self.settings = settings
-        self.base_url = settings.base_url.rstrip("/")
-        self.limiter = ClientRateLimiter(settings.rate_limit)
-        self.requests = 0
-        self._log = log
-        self._token: str | None = None
-
-    def check_reachable(self) -> None:
-        """Fail fast (connect timeout) when nothing listens at the base URL."""
-        parts = urlsplit(self.base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise RecorderError(f"bad --base-url {self.base_url!r}: use http(s)://host[:port]/v1")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        try:
-            socket.create_connection((parts.hostname, port), timeout=self.settings.connect_timeout).close()
-        except OSError as error:
-            reason = error.strerror or str(error) or type(error).__name__
-            raise RecorderError(f"cannot reach {self.base_url} ({reason}); check --base-url and the network") from None
-
-    def authorize(self) -> None:
-        """POST <root>/token with the credentials; keeps the bearer token for later requests."""
-        if self.settings.credentials is None:
-            return
-        username, password = self.settings.credentials
-        root = self.base_url.removesuffix("/v1")
-        data = urlencode({"username": username, "password": password}).encode()
-        try:
-            with urlopen(Request(f"{root}/token", data=data), timeout=self.settings.timeout) as response:
-                self._token = json.loads(response.read())["access_token"]
-        except (HTTPError, URLError, OSError, ValueError, KeyError) as error:
-            raise RecorderError(f"cannot get a token from {root}/token ({error}); check the credentials") from None
-
-    def get(self, endpoint: str, query: str) -> list[Record]:
-        url = f"{self.base_url}/{endpoint}?{query}"
-        reason, retry_after = "", None
-        for attempt in range(self.settings.retries + 1):
-            if attempt:
-                self._pause(attempt, reason, retry_after)
-            self.limiter.acquire()
-            self.requests += 1
-            headers = {"Accept": "application/json", "User-Agent": "openf1-replay-recorder/0.1"}
-            if self._token:
-                headers["Authorization"] = f"Bearer {self._token}"
-            try:
-                with urlopen(Request(url, headers=headers), timeout=self.settings.timeout) as response:
-                    records = json.loads(response.read())
-            except HTTPError as error:
-                detail = _detail(error.read())
-                if error.code == 404 and detail == NO_RESULTS:
-                    return []
-                if error.code == 404:
-                    raise EndpointMissing(f"{url}: 404 {detail or 'Not Found'}") from None
-                if error.code not in RETRY_STATUSES:
-                    raise RecorderError(f"{url}: HTTP {error.code} {detail}") from None
-                if error.code == 401 and self.settings.credentials is not None:
-                    self.authorize()
-                reason, retry_after = f"HTTP {error.code} {detail}", error.headers.get("Retry-After")
-                continue
-            except (URLError, TimeoutError, ConnectionError, http.client.HTTPException, ValueError) as error:
-                # unreachable, timed out, cut short (IncompleteRead) or not JSON (cut without Content-Length)
-                reason, retry_after = f"{type(error).__name__}: {error}", None
-                continue
-            if isinstance(records, list):
-                return records
-            reason, retry_after = "the answer is not a JSON array", None
-        raise RecorderError(
-            f"{url}: gave up after {self.settings.retries + 1} attempts (last: {reason}); "
-            "rerun the same command later to resume"
-        )
-
-    def _pause(self, attempt: int, reason: str, retry_after: str | None) -> None:
-        """Exponential backoff with jitter, at least the server's Retry-After (both capped)."""
-        delay = min(self.settings.max_backoff, self.settings.backoff * 2 ** (attempt - 1))
-        delay *= random.uniform(0.5, 1.0)
-        if retry_after and retry_after.isdigit():
-            delay = max(delay, min(float(retry_after), self.settings.max_backoff))
-        self._log(f"  retry {attempt} in {delay:.2f}s after {reason}")
-        time.sleep(delay)
-
-
-def _iso(moment: datetime) -> str:
-    return quote(moment.isoformat(), safe=":-.T")
+def client_for(settings: Settings, log: Callable[[str], None]) -> OpenF1Client:
+    """The shared OpenF1 client with the recorder's settings; its retries are logged."""
+    count, seconds = settings.rate_limit or (0, 1.0)
+    username, password = settings.credentials or ("", "")
+    return OpenF1Client(
+        settings.base_url,
+        rate_limit=RateLimiter(count, seconds),
+        retry=RetryPolicy(
+            max_attempts=settings.retries + 1,
+            backoff_s=settings.backoff,
+            max_backoff_s=settings.max_backoff,
+            timeout_s=settings.timeout,
+            connect_timeout_s=settings.connect_timeout,
+        ),
+        username=username,
+        password=password,
+        unreachable_fix="check --base-url and the network",
+        notify=log,
+        user_agent="openf1-replay-recorder/0.1",
+    )
 
 
 def _parse_time(text: object) -> datetime | None:
@@ -220,7 +119,7 @@ class Recorder:
     def __init__(self, settings: Settings, log: Callable[[str], None] | None = None) -> None:
         self.settings = settings
         self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
-        self.client = OpenF1Client(settings, self.log)
+        self.client = client_for(settings, self.log)
         self.summary = Summary()
 
     def _path(self, endpoint: str, part: str) -> Path:
@@ -235,7 +134,7 @@ class Recorder:
             return None
         try:
             records = fetch()
-        except EndpointMissing as missing:
+        except EndpointNotFound as missing:
             self.summary.missing_endpoints.add(endpoint)
             self.log(f"  {missing}: skipping {endpoint} for this run")
             return None
@@ -246,16 +145,17 @@ class Recorder:
         return count
 
     def _schedule(self) -> list[Record]:
+        """The season's meetings and sessions, fetched before the output folder is made (a wrong --base-url
+        or --season leaves nothing behind) and written whole."""
         season = self.settings.season
-        sessions: list[Record] = []
-        with snapshot.SnapshotWriter(self.settings.out) as writer:
-            for endpoint in SCHEDULE_ENDPOINTS:
-                records = self.client.get(endpoint, f"year={season}")
-                writer.write(endpoint, records, part=str(season))
-                if endpoint == "sessions":
-                    sessions = records
+        schedule = {endpoint: self.client.get(endpoint, {"year": season}) for endpoint in SCHEDULE_ENDPOINTS}
+        sessions = schedule["sessions"]
         if not sessions:
-            raise RecorderError(f"no sessions for season {season} at {self.client.base_url}; check --season")
+            raise RecorderError(f"no sessions for season {season} at {self.client.source_label}; check --season")
+        self.settings.out.mkdir(parents=True, exist_ok=True)
+        with snapshot.SnapshotWriter(self.settings.out) as writer:
+            for endpoint, records in schedule.items():
+                writer.write(endpoint, records, part=str(season))
         chosen = [
             s
             for s in sessions
@@ -269,54 +169,38 @@ class Recorder:
         records = (
             list(snapshot.iter_file(path))
             if path.exists()
-            else self.client.get("drivers", f"session_key={session_key}")
+            else self.client.get("drivers", {"session_key": session_key})
         )
         return sorted({r["driver_number"] for r in records if isinstance(r.get("driver_number"), int)})
-
-    def _windows(self, session: Record) -> list[tuple[datetime, datetime]]:
-        start, end = _parse_time(session.get("date_start")), _parse_time(session.get("date_end"))
-        if start is None or end is None:
-            return []
-        step = timedelta(minutes=self.settings.window_minutes)
-        moment = start - timedelta(minutes=self.settings.margin_before_minutes)
-        end += timedelta(minutes=self.settings.margin_after_minutes)
-        windows = []
-        while moment < end:
-            windows.append((moment, min(moment + step, end)))
-            moment += step
-        return windows
 
     def _telemetry(self, session: Record) -> None:
         key = session["session_key"]
         endpoints = [e for e in snapshot.TELEMETRY_ENDPOINTS if e in self.settings.endpoints]
-        windows = self._windows(session)
+        start, end = _parse_time(session.get("date_start")), _parse_time(session.get("date_end"))
         if not endpoints:
             return
-        if not windows:
+        if start is None or end is None:
             self.log(f"  {key}: no date_start/date_end, telemetry skipped")
             return
+        size = timedelta(minutes=self.settings.window_minutes)
+        before = timedelta(minutes=self.settings.margin_before_minutes)
+        after = timedelta(minutes=self.settings.margin_after_minutes)
         for driver in self._drivers(key):
+            queries = telemetry_queries(key, driver, start, end, size, before, after)
             for endpoint in endpoints:
 
-                def fetch(endpoint: str = endpoint, driver: int = driver) -> list[Record]:
-                    records: list[Record] = []
-                    for low, high in windows:
-                        query = f"session_key={key}&driver_number={driver}&date>={_iso(low)}&date<{_iso(high)}"
-                        records += self.client.get(endpoint, query)
-                    return records
+                def fetch(endpoint: str = endpoint, queries: list[Query] = queries) -> list[Record]:
+                    return [record for query in queries for record in self.client.get(endpoint, query)]
 
                 self._record_part(endpoint, f"{key}_{driver}", fetch)
 
     def _session(self, key: int) -> None:
         for endpoint in PER_SESSION_ENDPOINTS:
             if endpoint in self.settings.endpoints:
-                query = f"session_key={key}"
+                query = {"session_key": key}
                 self._record_part(endpoint, str(key), lambda e=endpoint, q=query: self.client.get(e, q))
 
     def run(self) -> Summary:
-        self.client.check_reachable()
-        self.client.authorize()
-        self.settings.out.mkdir(parents=True, exist_ok=True)
         sessions = self._schedule()
         for number, session in enumerate(sessions, start=1):
             key = session.get("session_key")
@@ -415,12 +299,16 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     settings = settings_from_args(argv)
-    recorder = Recorder(settings)
+    try:
+        recorder = Recorder(settings)
+    except OpenF1Error as error:  # a --base-url that is no URL
+        print(f"error: {error}", file=sys.stderr, flush=True)
+        return 1
     previous = signal.signal(signal.SIGTERM, _interrupt)
     started = time.monotonic()
     try:
         summary = recorder.run()
-    except RecorderError as error:
+    except (RecorderError, OpenF1Error) as error:
         print(f"error: {error}", file=sys.stderr, flush=True)
         return 1
     except KeyboardInterrupt:
@@ -430,7 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, previous)
     print(
         f"recorded season {settings.season} into {settings.out}: {summary.written} parts written "
-        f"({summary.records} records), {summary.skipped} already there, {recorder.client.requests} requests "
+        f"({summary.records} records), {summary.skipped} already there, {recorder.client.requests_sent} requests "
         f"in {time.monotonic() - started:.1f}s",
         file=sys.stderr,
         flush=True,

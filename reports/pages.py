@@ -1,13 +1,17 @@
 """What each page shows: rows from the marts (``queries.py``) arranged for the templates and the charts.
 
-Arranging means grouping rows by driver, picking colours and line styles, and choosing what to draw; every
-number on a page is a mart's value as selected.
+Arranging means grouping rows by driver, picking colours and line styles (``DriverStyle``), and choosing what to
+draw: one builder per chart. Every number on a page is a mart's value as selected; nothing here counts, sums or
+picks a maximum (``queries.py`` holds what the marts do not yet, marked ``mart change:``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from markupsafe import Markup
 
 from reports import charts
 from reports.formatting import slug
@@ -44,6 +48,7 @@ def season_path(season: int) -> str:
 
 
 QUALITY_PATH = "quality.html"
+Key = TypeVar("Key", bound=Hashable)
 
 
 class Colours:
@@ -56,14 +61,14 @@ class Colours:
         return self.by_team.get((season, team_name), FALLBACK_COLOUR)
 
     @staticmethod
-    def dashes(drivers: Iterable[tuple[str, str | None]]) -> dict[str, str | None]:
+    def dashes(drivers: Iterable[tuple[Key, str | None]]) -> dict[Key, str | None]:
         """driver key -> dash pattern: the first driver of each team solid, the next dashed, and so on."""
         seen: dict[str | None, int] = {}
-        styles: dict[str, str | None] = {}
+        styles: dict[Key, str | None] = {}
         for key, team_name in drivers:
             index = seen.get(team_name, 0)
             seen[team_name] = index + 1
-            styles[key] = DASHES[min(index, len(DASHES) - 1)]
+            styles[key] = DASHES[index] if index < len(DASHES) else DASHES[-1]
         return styles
 
 
@@ -102,182 +107,215 @@ def index_context(marts: Marts) -> dict[str, Any]:
 
 
 # ---- race report -------------------------------------------------------------------------------------------------
-def race_context(marts: Marts, session: Row, colours: Colours) -> dict[str, Any]:
-    session_key, season = session["session_key"], session["season"]
-    classification = marts.classification(session_key)
-    team_of = {row["driver_number"]: row["team_name"] for row in classification}
-    dashes = colours.dashes((str(row["driver_number"]), row["team_name"]) for row in classification)
-    for row in classification:
-        row["colour"] = colours.team(season, row["team_name"])
-    order = [row["driver_number"] for row in classification]
-    style = {
-        row["driver_number"]: (row["colour"], dashes[str(row["driver_number"])], _code(row)) for row in classification
+@dataclass(frozen=True)
+class DriverStyle:
+    """How one car is drawn on every chart of a race report: its label, its team's colour and its line dash."""
+
+    code: str  # the label on the charts and their data-key: the driver code, else the car number
+    colour: str
+    dash: str | None  # None: a solid line (the team's first driver in the classification); else an SVG dash array
+    team_name: str | None
+
+    @property
+    def legend(self) -> str:
+        return f"{self.code} ({self.team_name or '?'})"
+
+
+def driver_styles(
+    season: int, classification: list[Row], laps_by_driver: dict[int, list[Row]], colours: Colours
+) -> dict[int, DriverStyle]:
+    """Car number -> style, in drawing order: the classification's order, then any car that only has laps."""
+    dashes = colours.dashes((row["driver_number"], row["team_name"]) for row in classification)
+    styles = {
+        row["driver_number"]: DriverStyle(
+            _code(row), colours.team(season, row["team_name"]), dashes[row["driver_number"]], row["team_name"]
+        )
+        for row in classification
     }
+    for number, laps in laps_by_driver.items():
+        if number not in styles:  # a car in the laps but not in the classification
+            styles[number] = DriverStyle(_code(laps[0]), FALLBACK_COLOUR, None, None)
+    return styles
 
-    has_gap = marts.has_column("fct_laps", "gap_to_leader_s")
-    laps = marts.laps(session_key, has_gap)
-    laps_by_driver = _group(laps, "driver_number")
-    for number in laps_by_driver:
-        if number not in style:  # a car in the laps but not in the classification
-            order.append(number)
-            code = _code(laps_by_driver[number][0])
-            style[number] = (FALLBACK_COLOUR, None, code)
-    race_laps = max((row["laps_completed"] or 0 for row in classification), default=0)
-    race_laps = max(race_laps, max((row["lap_number"] for row in laps), default=0))
 
-    lap_series = []
-    for number in order:
-        colour_hex, dash, code = style[number]
-        grid = next((row["grid_position"] for row in classification if row["driver_number"] == number), None)
-        points = [(0.0, float(grid))] if grid else []
+def lap_chart(
+    styles: dict[int, DriverStyle], classification: list[Row], laps_by_driver: dict[int, list[Row]]
+) -> Markup | None:
+    """Positions lap by lap, from the grid slot (lap 0) to the flag."""
+    grid = {row["driver_number"]: row["grid_position"] for row in classification}
+    series = []
+    for number, style in styles.items():
+        points = [(0.0, float(grid[number]))] if grid.get(number) else []
         points += [
             (float(lap["lap_number"]), float(lap["position_at_lap_end"]))
             for lap in laps_by_driver.get(number, [])
             if lap["position_at_lap_end"] is not None
         ]
-        lap_series.append(charts.Series(code, code, colour_hex, points, dash, f"{code} ({team_of.get(number) or '?'})"))
-    drawn = [series for series in lap_series if len(series.points) > 1]
-    lap_chart = charts.lap_chart(drawn, max(len(order), 2)) if drawn else None
+        series.append(charts.Series(style.code, style.code, style.colour, points, style.dash, style.legend))
+    drawn = [line for line in series if len(line.points) > 1]
+    return charts.lap_chart(drawn, len(styles)) if drawn else None
 
-    gap_chart = None
-    if has_gap:
-        gap_series = [
-            charts.Series(
-                style[number][2],
-                style[number][2],
-                style[number][0],
-                [
-                    (float(lap["lap_number"]), float(lap["gap_to_leader_s"]))
-                    for lap in laps_by_driver.get(number, [])
-                    if lap["gap_to_leader_s"] is not None
-                ],
-                style[number][1],
-            )
-            for number in order
-        ]
-        gap_series = [series for series in gap_series if series.points]
-        if gap_series:
-            gap_chart = charts.line_chart(
-                gap_series,
-                "gap-chart",
-                "Gap to the leader at the end of each lap",
-                "Lap",
-                "Seconds behind the leader",
-                invert_y=True,
-                height=420,
-            )
 
-    stints_by_driver = _group(marts.stints(session_key), "driver_number")
-    strategy_rows = [
+def gap_chart(styles: dict[int, DriverStyle], laps_by_driver: dict[int, list[Row]]) -> Markup | None:
+    """Each car's gap to the leader at the end of each lap (fct_laps.gap_to_leader_s)."""
+    series = [
+        charts.Series(
+            style.code,
+            style.code,
+            style.colour,
+            [
+                (float(lap["lap_number"]), float(lap["gap_to_leader_s"]))
+                for lap in laps_by_driver.get(number, [])
+                if lap["gap_to_leader_s"] is not None
+            ],
+            style.dash,
+        )
+        for number, style in styles.items()
+    ]
+    drawn = [line for line in series if line.points]
+    if not drawn:
+        return None
+    return charts.line_chart(
+        drawn,
+        "gap-chart",
+        "Gap to the leader at the end of each lap",
+        "Lap",
+        "Seconds behind the leader",
+        invert_y=True,
+        height=420,
+    )
+
+
+def strategy_chart(styles: dict[int, DriverStyle], stints: list[Row], race_laps: int) -> Markup | None:
+    """Each car's stints (fct_stints) as bars by compound."""
+    stints_by_driver = _group(stints, "driver_number")
+    rows = [
         charts.StrategyRow(
-            style[number][2],
-            style[number][2],
-            style[number][0],
+            style.code,
+            style.code,
+            style.colour,
             [
                 charts.Stint(
                     stint["first_lap_number"],
                     stint["last_lap_number"],
                     stint["compound"],
-                    f"{style[number][2]} stint {stint['stint_number']}: {stint['compound'] or 'unknown'}, laps "
+                    f"{style.code} stint {stint['stint_number']}: {stint['compound'] or 'unknown'}, laps "
                     f"{stint['first_lap_number']}–{stint['last_lap_number']} (tyres {stint['tyre_age_at_start_laps']} "
                     f"laps old at the start)",
                 )
-                for stint in stints_by_driver.get(number, [])
+                for stint in stints_by_driver[number]
                 if stint["first_lap_number"] is not None
                 and stint["last_lap_number"] is not None
                 and stint["last_lap_number"] >= stint["first_lap_number"]
             ],
         )
-        for number in order
+        for number, style in styles.items()
         if number in stints_by_driver
     ]
-    strategy_chart = charts.strategy_chart(strategy_rows, race_laps) if strategy_rows else None
+    return charts.strategy_chart(rows, race_laps) if rows else None
 
-    pace_rows = [
+
+def pace_chart(styles: dict[int, DriverStyle], laps_by_driver: dict[int, list[Row]]) -> Markup | None:
+    """Every clean lap (fct_laps.is_clean_lap) of every car."""
+    rows = [
         charts.PaceRow(
-            style[number][2],
-            style[number][2],
-            style[number][0],
+            style.code,
+            style.code,
+            style.colour,
             [
                 charts.PaceLap(lap["lap_number"], lap["lap_duration_s"], lap["compound"])
                 for lap in laps_by_driver.get(number, [])
                 if lap["is_clean_lap"] and lap["lap_duration_s"] is not None
             ],
         )
-        for number in order
+        for number, style in styles.items()
     ]
-    pace_rows = [row for row in pace_rows if row.laps]
-    pace_chart = charts.pace_chart(pace_rows) if pace_rows else None
+    drawn = [row for row in rows if row.laps]
+    return charts.pace_chart(drawn) if drawn else None
 
+
+def pit_chart(pit_stops: list[Row]) -> Markup | None:
+    """Pit stops in time order (fct_pit_stops), each in its team's colour (the row's ``colour``)."""
+    if not pit_stops:
+        return None
+    return charts.pit_chart(
+        [
+            charts.PitBar(
+                _code(stop),
+                _code(stop),
+                stop["colour"],
+                stop["lap_number"],
+                stop["lane_duration_s"],
+                stop["stop_duration_s"],
+            )
+            for stop in pit_stops
+        ]
+    )
+
+
+def race_control_chart(messages: list[Row], leader_laps: list[Row], race_laps: int) -> Markup | None:
+    """Track status on the leader's laps, and the race-control messages on their lanes."""
+    events = [_race_control_event(message) for message in messages if message["lap_number"] is not None]
+    statuses = [(lap["lap_number"], lap["track_status"]) for lap in leader_laps if lap["track_status"]]
+    if not (statuses or events):
+        return None
+    return charts.race_control_chart(statuses, events, LANES, race_laps)
+
+
+def weather_chart(weather: list[Row]) -> Markup | None:
+    """Air and track temperature over the session (fct_weather), rain shaded."""
+    if len(weather) < 2:
+        return None
+    return charts.weather_chart(
+        [
+            charts.WeatherSample(
+                row["recorded_at"], row["air_temperature_c"], row["track_temperature_c"], row["is_raining"]
+            )
+            for row in weather
+        ]
+    )
+
+
+def race_context(marts: Marts, session: Row, colours: Colours) -> dict[str, Any]:
+    session_key, season = session["session_key"], session["season"]
+    classification = marts.classification(session_key)
+    has_gap = marts.has_column("fct_laps", "gap_to_leader_s")
+    laps_by_driver = _group(marts.laps(session_key, has_gap), "driver_number")
+    styles = driver_styles(season, classification, laps_by_driver, colours)
+    for row in classification:
+        row["colour"] = styles[row["driver_number"]].colour
+    race_laps = marts.race_laps(session_key)
     pit_stops = marts.pit_stops(session_key)
     for stop in pit_stops:
         stop["colour"] = colours.team(season, stop["team_name"])
-    pit_chart = (
-        charts.pit_chart(
-            [
-                charts.PitBar(
-                    _code(stop),
-                    _code(stop),
-                    stop["colour"],
-                    stop["lap_number"],
-                    stop["lane_duration_s"],
-                    stop["stop_duration_s"],
-                )
-                for stop in pit_stops
-            ]
-        )
-        if pit_stops
-        else None
-    )
-
     messages = marts.race_control(session_key)
-    leader_laps = marts.leader_laps(session_key)
-    events = [_race_control_event(message) for message in messages if message["lap_number"] is not None]
-    statuses = [(lap["lap_number"], lap["track_status"]) for lap in leader_laps if lap["track_status"]]
-    race_control_chart = charts.race_control_chart(statuses, events, LANES, race_laps) if (statuses or events) else None
-
     weather = marts.weather(session_key)
-    weather_chart = (
-        charts.weather_chart(
-            [
-                charts.WeatherSample(
-                    row["recorded_at"], row["air_temperature_c"], row["track_temperature_c"], row["is_raining"]
-                )
-                for row in weather
-            ]
-        )
-        if len(weather) > 1
-        else None
-    )
-
     undercuts = marts.undercuts(session_key)
     for undercut in undercuts:
         undercut["attacking_colour"] = colours.team(season, undercut["attacking_team_name"])
         undercut["target_colour"] = colours.team(season, undercut["target_team_name"])
-
     amendments = marts.amendments(session_key)
     for amendment in amendments:
-        amendment["colour"] = colours.team(season, team_of.get(amendment["driver_number"]))
-
-    without_laps = [row for row in classification if row["driver_number"] not in laps_by_driver]
+        style = styles.get(amendment["driver_number"])
+        amendment["colour"] = style.colour if style else FALLBACK_COLOUR
     return {
         "session": session,
         "classification": classification,
         "race_laps": race_laps,
-        "lap_chart": lap_chart,
-        "gap_chart": gap_chart,
+        "lap_chart": lap_chart(styles, classification, laps_by_driver),
+        "gap_chart": gap_chart(styles, laps_by_driver) if has_gap else None,
         "has_gap_mart": has_gap,
-        "strategy_chart": strategy_chart,
-        "pace_chart": pace_chart,
+        "strategy_chart": strategy_chart(styles, marts.stints(session_key), race_laps),
+        "pace_chart": pace_chart(styles, laps_by_driver),
         "pit_stops": pit_stops,
-        "pit_chart": pit_chart,
+        "pit_chart": pit_chart(pit_stops),
         "race_control": messages,
-        "race_control_chart": race_control_chart,
+        "race_control_chart": race_control_chart(messages, marts.leader_laps(session_key), race_laps),
         "weather": weather,
-        "weather_chart": weather_chart,
+        "weather_chart": weather_chart(weather),
         "undercuts": undercuts,
         "amendments": amendments,
-        "without_laps": without_laps,
+        "without_laps": [row for row in classification if row["driver_number"] not in laps_by_driver],
         "compounds": charts.COMPOUND_COLOURS,
     }
 
@@ -287,8 +325,7 @@ def _race_control_event(message: Row) -> charts.RaceControlEvent:
     if message["is_penalty"]:
         return charts.RaceControlEvent(message["lap_number"], "Penalties", "#8e44ad", text)
     if message["category"] == "SafetyCar":
-        virtual = "VIRTUAL" in (message["message"] or "").upper()
-        shade = charts.TRACK_STATUS_COLOURS["vsc" if virtual else "sc"]
+        shade = charts.TRACK_STATUS_COLOURS["vsc" if message["is_virtual_safety_car"] else "sc"]
         return charts.RaceControlEvent(message["lap_number"], "Safety car", shade, text)
     return charts.RaceControlEvent(
         message["lap_number"], "Flags", FLAG_COLOURS.get(message["flag"] or "", FALLBACK_COLOUR), text
@@ -296,76 +333,76 @@ def _race_control_event(message: Row) -> charts.RaceControlEvent:
 
 
 # ---- season report -----------------------------------------------------------------------------------------------
+def driver_points_chart(
+    drivers: list[Row], final_standings: list[Row], round_ticks: list[float], colours: Colours, season: int
+) -> Markup | None:
+    """Each driver's points after every round (driver_standings), in the colour of the last team raced for."""
+    dashes = colours.dashes((row["driver_id"], row["latest_team_name"]) for row in final_standings)
+    by_driver = _group(drivers, "driver_id")
+    series = [
+        charts.Series(
+            _code(row),
+            _code(row),
+            colours.team(season, row["latest_team_name"]),
+            [(float(point["round"]), float(point["points"])) for point in by_driver[row["driver_id"]]],
+            dashes[row["driver_id"]],
+            f"{row['full_name'] or _code(row)} ({row['latest_team_name'] or '?'})",
+        )
+        for row in final_standings
+    ]
+    if not (round_ticks and series):
+        return None
+    return charts.line_chart(
+        series,
+        "driver-points-chart",
+        "Drivers' championship points after each round",
+        "Round",
+        "Points",
+        x_ticks=round_ticks,
+        height=460,
+    )
+
+
+def constructor_points_chart(
+    teams: list[Row], final_standings: list[Row], round_ticks: list[float], colours: Colours, season: int
+) -> Markup | None:
+    """Each team's points after every round (constructor_standings)."""
+    by_team = _group(teams, "team_name")
+    series = [
+        charts.Series(
+            row["team_name"],
+            row["team_name"],
+            colours.team(season, row["team_name"]),
+            [(float(point["round"]), float(point["points"])) for point in by_team[row["team_name"]]],
+        )
+        for row in final_standings
+    ]
+    if not (round_ticks and series):
+        return None
+    return charts.line_chart(
+        series,
+        "constructor-points-chart",
+        "Constructors' championship points after each round",
+        "Round",
+        "Points",
+        x_ticks=round_ticks,
+        height=360,
+    )
+
+
 def season_context(marts: Marts, season: int, colours: Colours, race_paths: dict[int, str]) -> dict[str, Any]:
     rounds = marts.rounds(season)
     for round_row in rounds:
         round_row["race_path"] = race_paths.get(round_row["race_session_key"])
         round_row["sprint_path"] = race_paths.get(round_row["sprint_session_key"])
-    drivers = marts.driver_standings(season)
-    teams = marts.constructor_standings(season)
-    last_round = drivers[-1]["round"] if drivers else None
-    driver_table = [row for row in drivers if row["round"] == last_round]
-    team_table = [row for row in teams if row["round"] == (teams[-1]["round"] if teams else None)]
-    latest_team = {}
-    for row in drivers:  # rounds ascending: the last team a driver raced for wins
-        if row["team_name"]:
-            latest_team[row["driver_id"]] = row["team_name"]
+    driver_table = marts.final_driver_standings(season)
+    team_table = marts.final_constructor_standings(season)
     for row in driver_table:
-        row["colour"] = colours.team(season, latest_team.get(row["driver_id"]))
-        row["latest_team_name"] = latest_team.get(row["driver_id"])
+        row["colour"] = colours.team(season, row["latest_team_name"])
     for row in team_table:
         row["colour"] = colours.team(season, row["team_name"])
-
-    dashes = colours.dashes((row["driver_id"], row["latest_team_name"]) for row in driver_table)
-    by_driver = _group(drivers, "driver_id")
-    driver_series = [
-        charts.Series(
-            _code(row),
-            _code(row),
-            row["colour"],
-            [(float(point["round"]), float(point["points"])) for point in by_driver[row["driver_id"]]],
-            dashes[row["driver_id"]],
-            f"{row['full_name'] or _code(row)} ({row['latest_team_name'] or '?'})",
-        )
-        for row in driver_table
-    ]
-    by_team = _group(teams, "team_name")
-    team_series = [
-        charts.Series(
-            row["team_name"],
-            row["team_name"],
-            row["colour"],
-            [(float(point["round"]), float(point["points"])) for point in by_team[row["team_name"]]],
-        )
-        for row in team_table
-    ]
+    last_round = driver_table[0]["round"] if driver_table else None
     round_ticks = [float(row["round_number"]) for row in rounds if row["round_number"] <= (last_round or 0)]
-    driver_chart = (
-        charts.line_chart(
-            driver_series,
-            "driver-points-chart",
-            "Drivers' championship points after each round",
-            "Round",
-            "Points",
-            x_ticks=round_ticks,
-            height=460,
-        )
-        if len(round_ticks) > 0 and driver_series
-        else None
-    )
-    team_chart = (
-        charts.line_chart(
-            team_series,
-            "constructor-points-chart",
-            "Constructors' championship points after each round",
-            "Round",
-            "Points",
-            x_ticks=round_ticks,
-            height=360,
-        )
-        if len(round_ticks) > 0 and team_series
-        else None
-    )
     teammates = marts.teammates(season)
     for row in teammates:
         row["colour"] = colour(row["team_colour_hex"])
@@ -375,8 +412,10 @@ def season_context(marts: Marts, season: int, colours: Colours, race_paths: dict
         "last_round": last_round,
         "driver_standings": driver_table,
         "constructor_standings": team_table,
-        "driver_chart": driver_chart,
-        "constructor_chart": team_chart,
+        "driver_chart": driver_points_chart(marts.driver_standings(season), driver_table, round_ticks, colours, season),
+        "constructor_chart": constructor_points_chart(
+            marts.constructor_standings(season), team_table, round_ticks, colours, season
+        ),
         "teams": list(_group(teammates, "team_name").values()),
         "head_to_heads": marts.head_to_heads(season),
     }

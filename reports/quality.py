@@ -1,11 +1,16 @@
 """The data-quality page's facts: dbt's artefacts of the last build, the warehouse catalogue, and the completeness
 mart (``marts.session_data_completeness``: the sessions whose numbers rest on partial data).
 
-Reads ``run_results.json`` (the last ``dbt build``), ``sources.json`` (``dbt source freshness``) and
-``manifest.json`` (which tests are allowed to warn: our known upstream gaps) from the dbt target path; any of
-them may be missing, and the page says so. Row counts are a ``count(*)`` of every table and view (DuckDB's
-catalogue estimate counts deleted rows after a merge, so it is not used): the page reports on the warehouse
-itself, not on the data in it.
+The last *build* is what the page reports, never whatever dbt ran last: ``make transform`` records a passing
+``dbt build`` as ``build_results.json`` (and its manifest as ``build_manifest.json``) in the dbt target path,
+while ``run_results.json`` is rewritten by every dbt command (``dbt docs generate`` and ``dbt compile`` list every
+test as "success" without running one; ``dbt run`` runs no test). ``run_results.json`` counts as the last build
+only when it is a ``dbt build`` (``args.which``) newer than the recorded one: a build that failed, or one run by
+hand. Any other later command is named on the page, not counted. ``sources.json`` (``dbt source freshness``) and
+the manifest (which tests are allowed to warn: our known upstream gaps) are read beside it; any file may be
+missing, and the page says so. Row counts are a ``count(*)`` of every table and view (DuckDB's catalogue
+estimate counts deleted rows after a merge, so it is not used): the page reports on the warehouse itself, not
+on the data in it.
 """
 
 from __future__ import annotations
@@ -19,7 +24,23 @@ from typing import Any
 import duckdb
 
 SCHEMAS = ("raw_openf1", "staging", "intermediate", "marts", "features")
-PASSING = {"pass", "success"}
+PASSING = {"pass", "success", "no-op"}  # no-op: exposures and saved queries, which dbt does not run
+BUILD_RESULTS = "build_results.json"  # make transform's record of the last passing dbt build
+BUILD_MANIFEST = "build_manifest.json"  # ...and that build's manifest
+RUN_RESULTS = "run_results.json"  # dbt's last command, whichever it was
+MANIFEST = "manifest.json"
+COMMAND_NAMES = {"generate": "docs generate"}  # args.which -> the command as typed, where they differ
+_COMPILES_ONLY = "it compiles only: no model built, no test run"
+NOT_A_BUILD = {  # args.which -> why its results are not the build's
+    "compile": _COMPILES_ONLY,
+    "generate": _COMPILES_ONLY,
+    "parse": _COMPILES_ONLY,
+    "list": _COMPILES_ONLY,
+    "show": _COMPILES_ONLY,
+    "run": "it builds models but runs no test",
+    "test": "it runs tests but builds no model",
+    "seed": "it loads seeds only",
+}
 _LEADING_COMMENT = re.compile(r"^\s*(?:\{\{[^}]*\}\}\s*)*\{#-?(.*?)-?#\}", re.DOTALL)
 
 
@@ -67,18 +88,25 @@ class RowCount:
 
 @dataclass
 class DbtBuild:
-    """What dbt's artefacts tell about the last build; each part empty when its file is absent."""
+    """What dbt's artefacts tell about the last build; each part empty when its file is absent (the page says so).
+
+    ``source`` names the file the results came from (None: no build on record); ``later_command`` and
+    ``later_ran_at`` name a dbt command that ran after it (or with no build at all) and is not a build.
+    """
 
     target: Path | None
-    generated_at: str | None = None
+    source: str | None = None
+    ran_at: str | None = None
     command: str | None = None
     elapsed_s: float | None = None
     dbt_version: str | None = None
     results: list[NodeResult] = field(default_factory=list)
+    later_command: str | None = None
+    later_ran_at: str | None = None
+    later_why: str | None = None
     freshness: list[Freshness] = field(default_factory=list)
     freshness_generated_at: str | None = None
     known_gaps: list[KnownGap] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
 
     @property
     def tests(self) -> list[NodeResult]:
@@ -156,26 +184,57 @@ def _threshold(config: dict[str, Any]) -> str:
     return f"warn if {config.get('warn_if')}, error if {config.get('error_if')}"
 
 
+def _which(results: dict[str, Any]) -> str | None:
+    return (results.get("args") or {}).get("which")
+
+
+def _generated_at(results: dict[str, Any]) -> str:
+    return str((results.get("metadata") or {}).get("generated_at") or "")
+
+
+def utc_time(iso: str | None) -> str | None:
+    """dbt's '2026-12-05T07:50:35.663722Z' as '2026-12-05 07:50:35 UTC'."""
+    if not iso:
+        return None
+    return f"{iso[:19].replace('T', ' ')} UTC"
+
+
+def last_build(target: Path) -> tuple[str | None, dict[str, Any] | None, dict[str, Any] | None]:
+    """The file holding the last dbt build, its results, and dbt's last command when that is newer and no build.
+
+    ``build_results.json`` unless ``run_results.json`` is a newer ``dbt build`` (one that failed, or run by hand).
+    """
+    recorded = _load(target / BUILD_RESULTS)
+    latest = _load(target / RUN_RESULTS)
+    source, build = (BUILD_RESULTS, recorded) if recorded is not None and _which(recorded) == "build" else (None, None)
+    if latest is None or (build is not None and _generated_at(latest) <= _generated_at(build)):
+        return source, build, None
+    if _which(latest) == "build":
+        return RUN_RESULTS, latest, None
+    return source, build, latest
+
+
 def read_dbt_build(target: Path | None) -> DbtBuild:
     build = DbtBuild(target=target)
     if target is None:
-        build.missing = ["run_results.json", "sources.json", "manifest.json"]
         return build
-    run_results = _load(target / "run_results.json")
+    build.source, run_results, later = last_build(target)
+    if later is not None:
+        which = _which(later)
+        build.later_command = COMMAND_NAMES.get(which or "", which or "?")
+        build.later_ran_at = utc_time(_generated_at(later))
+        build.later_why = NOT_A_BUILD.get(which or "", "it is not a dbt build")
+    # the manifest of the build shown: make docs or a parse may have rewritten manifest.json since
+    manifest = _load(target / BUILD_MANIFEST) if build.source == BUILD_RESULTS else None
+    manifest = manifest or _load(target / MANIFEST)
     sources = _load(target / "sources.json")
-    manifest = _load(target / "manifest.json")
-    build.missing = [
-        name
-        for name, content in (("run_results.json", run_results), ("sources.json", sources), ("manifest.json", manifest))
-        if content is None
-    ]
     nodes: dict[str, Any] = {**(manifest or {}).get("nodes", {}), **(manifest or {}).get("unit_tests", {})}
     if run_results:
         metadata = run_results.get("metadata", {})
-        build.generated_at = metadata.get("generated_at")
+        build.ran_at = utc_time(metadata.get("generated_at"))
         build.dbt_version = metadata.get("dbt_version")
         build.elapsed_s = run_results.get("elapsed_time")
-        build.command = (run_results.get("args") or {}).get("which")
+        build.command = _which(run_results)
         for result in run_results.get("results", []):
             unique_id = result["unique_id"]
             node = nodes.get(unique_id, {})

@@ -1,6 +1,8 @@
-"""The report's SQL: selections from the ``marts`` schema only (filters, joins on keys, ordering; no aggregates).
+"""The report's SQL: selections from the ``marts`` schema only (filters, joins on keys, ordering).
 
-Each function returns plain dicts, one per row, with the mart's column names.
+Each function returns plain dicts, one per row, with the mart's column names. The pages compute nothing: a value
+a mart does not hold yet is derived here, in SQL over the marts, and marked ``mart change:`` with the column
+that should hold it (the race's laps, the leader's lap, a virtual safety car message, a driver's latest team).
 """
 
 from __future__ import annotations
@@ -114,8 +116,28 @@ class Marts:
             session_key,
         )
 
+    def race_laps(self, session_key: int) -> int:
+        """How many laps the race ran: the most any car completed, or the highest lap in fct_laps if more.
+
+        mart change: dim_sessions.laps_run would hold it.
+        """
+        (row,) = self.rows(
+            """
+            select greatest(
+                coalesce((select max(laps_completed) from marts.fct_session_results where session_key = ?), 0),
+                coalesce((select max(lap_number) from marts.fct_laps where session_key = ?), 0)
+            ) as race_laps
+            """,
+            session_key,
+            session_key,
+        )
+        return int(row["race_laps"])
+
     def leader_laps(self, session_key: int) -> list[Row]:
-        """The race leader's lap (position 1 at the lap's end), one per lap: carries the track status."""
+        """The race leader's lap (position 1 at the lap's end), one per lap: carries the track status.
+
+        mart change: fct_laps.is_leader_lap (or a session-lap track status mart) would hold it.
+        """
         return self.rows(
             """
             select lap_number, track_status, driver_code
@@ -159,10 +181,15 @@ class Marts:
         )
 
     def race_control(self, session_key: int) -> list[Row]:
-        """Flags (but blue and all-clear), safety cars and penalties: the messages that shape a race."""
+        """Flags (but blue and all-clear), safety cars and penalties: the messages that shape a race.
+
+        mart change: fct_race_control.is_virtual_safety_car, from the patterns int_track_status_periods matches.
+        """
         return self.rows(
             """
-            select *
+            select
+                *,
+                coalesce(category = 'SafetyCar' and upper(message) like '%VIRTUAL%', false) as is_virtual_safety_car
             from marts.fct_race_control
             where
                 session_key = ?
@@ -227,6 +254,51 @@ class Marts:
     def driver_standings(self, season: int) -> list[Row]:
         return self.rows(
             "select * from marts.driver_standings where season = ? order by round, position, driver_code",
+            season,
+        )
+
+    def final_driver_standings(self, season: int) -> list[Row]:
+        """The standings after the season's last round so far, with the team each driver last raced for.
+
+        mart change: driver_standings.latest_team_name (the team of the driver's latest round with one).
+        """
+        return self.rows(
+            """
+            with latest_teams as (
+                select
+                    driver_id,
+                    arg_max(team_name, round) as latest_team_name
+                from marts.driver_standings
+                where season = ? and coalesce(team_name, '') != ''
+                group by driver_id
+            )
+
+            select
+                standings.*,
+                latest_teams.latest_team_name
+            from marts.driver_standings as standings
+            left join latest_teams
+                on standings.driver_id = latest_teams.driver_id
+            where
+                standings.season = ?
+                and standings.round = (select max(round) from marts.driver_standings where season = ?)
+            order by standings.position, standings.driver_code
+            """,
+            season,
+            season,
+            season,
+        )
+
+    def final_constructor_standings(self, season: int) -> list[Row]:
+        """The constructors' standings after the season's last round so far."""
+        return self.rows(
+            """
+            select *
+            from marts.constructor_standings
+            where season = ? and round = (select max(round) from marts.constructor_standings where season = ?)
+            order by position, team_name
+            """,
+            season,
             season,
         )
 

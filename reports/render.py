@@ -4,13 +4,16 @@ Writes ``index.html`` (seasons and races), ``races/*.html`` (one per Grand Prix 
 and ``quality.html`` (dbt's last build, read from ``--dbt-target``). The pages open from disk: relative links,
 inline CSS and inline SVG charts, no script and no network. Reads only the ``marts`` (and ``features``) schemas,
 read-only; every number shown is a column of a mart (the quality page also reads the warehouse's catalogue).
+
+The site is replaced whole (``reports/swap.py``): pages are written into a folder beside ``--out`` and swapped in
+only when every page rendered, so a render that fails (a missing or damaged warehouse) leaves the previous site
+as it was.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -24,9 +27,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from reports import pages, quality
 from reports.formatting import FILTERS
 from reports.queries import Marts
+from reports.swap import SiteFolderError, staged
 
 TEMPLATES = Path(__file__).parent / "templates"
-GENERATED_DIRS = ("races", "seasons")
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class Site:
 
     root: Path
     pages: list[str]
+    cleaned: list[str]  # leftovers of an interrupted render, removed first
 
     @property
     def index(self) -> Path:
@@ -59,17 +63,21 @@ def _default_dbt_target() -> Path | None:
 
 
 def render(warehouse: Path, out: Path, dbt_target: Path | None = None) -> Site:
-    """Render every page of the site into ``out`` (pages of a previous render are replaced)."""
+    """Render every page of the site and put it at ``out`` whole (the previous site stays if any page fails)."""
     if not warehouse.exists():
         raise FileNotFoundError(f"warehouse {warehouse} does not exist: run make build first")
+    cleaned: list[str] = []
+    with staged(out, cleaned) as folder:
+        written = _render_into(folder, warehouse, dbt_target)
+    return Site(out, written, cleaned)
+
+
+def _render_into(out: Path, warehouse: Path, dbt_target: Path | None) -> list[str]:
     env = environment()
     common = {
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "warehouse": warehouse.name,
     }
-    out.mkdir(parents=True, exist_ok=True)
-    for name in GENERATED_DIRS:
-        shutil.rmtree(out / name, ignore_errors=True)
     written: list[str] = []
 
     def write(path: str, template: str, title: str, context: dict[str, Any]) -> None:
@@ -108,7 +116,7 @@ def render(warehouse: Path, out: Path, dbt_target: Path | None = None) -> Site:
         {"build": build, "row_counts": counts, "completeness": completeness},
     )
     write("index.html", "index.html", "OpenF1 warehouse reports", index)
-    return Site(out, written)
+    return written
 
 
 def _title(session: dict[str, Any]) -> str:
@@ -138,9 +146,16 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         site = render(args.warehouse, args.out, args.dbt_target)
-    except (FileNotFoundError, duckdb.Error) as error:
+    except duckdb.Error as error:  # a damaged file, a warehouse without the marts
+        cause = str(error).splitlines()[0]
+        fix = f"run make build; the site at {args.out} is unchanged"
+        print(f"error: cannot render from {args.warehouse}: {cause} ({fix})", file=sys.stderr)
+        return 1
+    except (SiteFolderError, OSError) as error:  # a missing warehouse, a folder not ours or not writable
         print(f"error: {error}".splitlines()[0], file=sys.stderr)
         return 1
+    for line in site.cleaned:
+        print(f"note: {line}")
     print(f"Report written to {site.index} ({len(site.pages)} pages in {time.monotonic() - started:.1f}s)")
     return 0
 

@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from sidevenv import install_command
 from sqlcli.database import DEFAULT_PUBLISHED, NotPublished, open_published
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,14 +67,11 @@ def ensure_venv(say=print) -> Path:
     stamp = VENV / ".installed"
     if stamp.exists() and stamp.read_text().strip() == _lock_digest() and _python().exists():
         return _python()
-    say(f"Installing harlequin into {VENV.name} (once; a minute or two)")
+    say(f"Installing harlequin into {VENV.name} (once; seconds with uv)")
     started = time.monotonic()
     if not _python().exists():
         _run([_base_python(), "-m", "venv", str(VENV)], f"could not create {VENV.name}")
-    _run(
-        [str(_python()), "-m", "pip", "install", "--disable-pip-version-check", "--quiet", "-r", str(LOCK)],
-        f"could not install {LOCK.relative_to(ROOT)}",
-    )
+    _run(install_command(LOCK, _python()), f"could not install {LOCK.relative_to(ROOT)}")
     stamp.write_text(_lock_digest() + "\n")
     say(f"  installed in {time.monotonic() - started:.0f} s")
     return _python()

@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from sidevenv import install_command
+
 ROOT = Path(__file__).resolve().parents[1]
 VENV = Path(os.environ.get("OPENF1_SUPERSET_VENV", ROOT / ".venv-superset"))
 LOCK = Path(__file__).with_name("requirements.lock")
@@ -42,11 +44,11 @@ def _base_python() -> str:
 
 
 def _pip(pip_python: Path, *args: str, failure: str) -> None:
-    result = subprocess.run(
-        [str(pip_python), "-m", "pip", "install", "--disable-pip-version-check", "--quiet", *args],
-        capture_output=True,
-        text=True,
-    )
+    _install([str(pip_python), "-m", "pip", "install", "--disable-pip-version-check", "--quiet", *args], failure)
+
+
+def _install(command: list[str], failure: str) -> None:
+    result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         lines = [line for line in (result.stderr + result.stdout).splitlines() if line.strip()]
         lines = [line for line in lines if "is ignored" not in line] or [f"exit {result.returncode}"]
@@ -64,7 +66,7 @@ def ensure_venv(say: Callable[[str], None] = print) -> Path:
         made = subprocess.run([_base_python(), "-m", "venv", str(VENV)], capture_output=True, text=True)
         if made.returncode != 0:
             raise SupersetError(f"could not create {VENV}: {made.stderr.strip()[-200:]} (is python3-venv installed?)")
-    _pip(python(), "--no-deps", "-r", str(LOCK), failure=f"could not install {LOCK.relative_to(ROOT)}")
+    _install(install_command(LOCK, python(), no_deps=True), failure=f"could not install {LOCK.relative_to(ROOT)}")
     stamp.write_text(_digest() + "\n")
     say(f"Superset: installed in {time.monotonic() - started:.0f} s")
     return python()

@@ -1,16 +1,26 @@
-"""Shared pytest fixtures: paths to the real OpenF1 snapshots and helpers to run the project's commands."""
+"""Shared pytest fixtures: paths to the real OpenF1 snapshots and helpers to run the project's commands.
+
+No test leaves a process behind: the session marks its environment (``OPENF1_PYTEST_SESSION``), which every
+command it starts inherits, and at its end fails the run naming any process still alive that carries the mark
+or descends from pytest (an orphan re-parented to init included), then stops them.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,6 +31,157 @@ TEST_DBT_SAMPLE = ROOT / "warehouse" / "test" / "sample.duckdb", ROOT / "target"
 PYTEST_SAMPLE = ROOT / "warehouse" / "test" / "pytest-sample.duckdb", ROOT / "target" / "warehouse_test_pytest-sample"
 # what a dbt build reads besides the warehouse: a build older than any of them may not be today's models
 DBT_INPUTS = ("models", "macros", "seeds", "tests/dbt", "dbt_project.yml", "profiles.yml")
+
+
+# ---- no process left behind ---------------------------------------------------------------------------------
+SESSION_MARK = "OPENF1_PYTEST_SESSION"
+LEAK_GRACE_S = 5.0  # a process being stopped as the session ends gets this long to exit
+PR_SET_PDEATHSIG = 1  # prctl(2)
+
+
+# loaded once here: the child calls it between fork and exec, where loading a library is best avoided
+LIBC = ctypes.CDLL("libc.so.6", use_errno=True) if sys.platform.startswith("linux") else None
+
+
+def die_with_parent() -> None:
+    """``preexec_fn`` for a server a test starts: Linux stops it (SIGTERM) when the test process dies, even by
+    kill -9, so a killed or timed-out pytest leaves no server listening."""
+    if LIBC is not None:
+        LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def stop_process(process: subprocess.Popen, grace_s: float = 10) -> None:
+    """SIGTERM, then SIGKILL after ``grace_s``: the process is gone when this returns."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def stop_group(process: subprocess.Popen, grace_s: float = 10) -> None:
+    """SIGTERM to the process group ``process`` leads (started with ``start_new_session``), SIGKILL after
+    ``grace_s``: its children and their servers go too, not only the leader."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=grace_s)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def run_group(
+    command: list[str], timeout: float | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``subprocess.run(command, capture_output=True, text=True)`` from the repo root, in a process group of its
+    own: on a timeout or Ctrl-C the whole group is stopped. ``subprocess.run`` kills only its child, so a
+    ``make`` timed out left its recipe (a loader and its replay server) running. The group's leader is also
+    stopped if pytest dies (``die_with_parent``); make passes the SIGTERM on to its recipe."""
+    with subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+        preexec_fn=die_with_parent,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except BaseException:
+            stop_group(process)
+            raise
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def _carries(process: psutil.Process, mark: str) -> bool:
+    try:
+        return mark in process.environ().get(SESSION_MARK, "").split(":")
+    except (psutil.Error, OSError):
+        return False  # gone, or another user's
+
+
+def session_processes(mark: str) -> list[psutil.Process]:
+    """Live processes this test session started: pytest's descendants, and any process whose environment
+    carries ``mark``, alone or among the marks of nested sessions (orphans re-parented to init included);
+    never pytest itself nor its ancestors."""
+    me = psutil.Process()
+    ours = {me.pid, *(parent.pid for parent in me.parents())}
+    found = {process.pid: process for process in me.children(recursive=True)}
+    for process in psutil.process_iter():
+        if process.pid not in found and _carries(process, mark):
+            found[process.pid] = process
+    alive = []
+    for pid, process in sorted(found.items()):
+        with contextlib.suppress(psutil.Error):
+            if pid not in ours and process.status() != psutil.STATUS_ZOMBIE:
+                alive.append(process)
+    return alive
+
+
+def describe_process(process: psutil.Process) -> str:
+    """``PID n (parent p, listening on 127.0.0.1:8765): command line`` for a leak report."""
+    try:
+        command = " ".join(process.cmdline()) or process.name()
+        listening = sorted(
+            f"{connection.laddr.ip}:{connection.laddr.port}"
+            for connection in process.net_connections(kind="inet")
+            if connection.status == psutil.CONN_LISTEN
+        )
+        parent = process.ppid()
+    except psutil.Error:
+        return f"PID {process.pid} (gone)"
+    where = f", listening on {', '.join(listening)}" if listening else ""
+    return f"PID {process.pid} (parent {parent}{where}): {command[:200]}"
+
+
+def left_behind(mark: str, grace_s: float = LEAK_GRACE_S) -> list[psutil.Process]:
+    """The session's processes still alive after ``grace_s`` (time for those being stopped to exit)."""
+    deadline = time.monotonic() + grace_s
+    while True:
+        alive = session_processes(mark)
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.2)
+
+
+def stop_all(processes: list[psutil.Process]) -> None:
+    """SIGTERM, then SIGKILL for what is still alive 5 s later."""
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            process.terminate()
+    _, alive = psutil.wait_procs(processes, timeout=5)
+    for process in alive:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    psutil.wait_procs(alive, timeout=5)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left_behind() -> Iterator[str]:
+    """Mark every process the session starts; at its end, fail naming those still alive (and stop them).
+
+    Set up before any other fixture and torn down after every one, so a fixture's own server is already gone."""
+    mark = f"{os.getpid()}-{uuid.uuid4().hex}"
+    previous = os.environ.get(SESSION_MARK)
+    # a pytest run by a test keeps its caller's mark too: what it leaks is the caller's leak as well
+    os.environ[SESSION_MARK] = f"{previous}:{mark}" if previous else mark
+    yield mark
+    if previous is None:
+        os.environ.pop(SESSION_MARK, None)
+    else:
+        os.environ[SESSION_MARK] = previous
+    leaked = left_behind(mark)
+    if leaked:
+        named = "; ".join(describe_process(process) for process in leaked)
+        stop_all(leaked)
+        pytest.fail(
+            f"{len(leaked)} processes started by the tests were still running at the end (now stopped): {named}"
+        )
 
 
 def real_snapshot(name: str) -> Path:
@@ -34,15 +195,9 @@ def real_snapshot(name: str) -> Path:
 def run_module(
     module: str, *args: str, timeout: float = 600, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m module args`` from the repo root, as the Makefile does."""
-    return subprocess.run(
-        [sys.executable, "-m", module, *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
-    )
+    """Run ``python -m module args`` from the repo root, as the Makefile does (its process group stopped on a
+    timeout)."""
+    return run_group([sys.executable, "-m", module, *args], timeout=timeout, env={**os.environ, **(env or {})})
 
 
 def dbt_env(warehouse: Path, target: Path) -> dict[str, str]:
@@ -95,12 +250,8 @@ def sample_build() -> tuple[Path, Path]:
     warehouse, target = PYTEST_SAMPLE
     warehouse.unlink(missing_ok=True)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    built = subprocess.run(
-        ["make", "load", "transform", f"WAREHOUSE={warehouse.relative_to(ROOT)}", "SOURCE=sample"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
+    built = run_group(
+        ["make", "load", "transform", f"WAREHOUSE={warehouse.relative_to(ROOT)}", "SOURCE=sample"], timeout=900
     )
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     return warehouse, target
@@ -119,13 +270,7 @@ def published_sample(sample_build: tuple[Path, Path]) -> tuple[Path, Path, Path]
     warehouse, target = sample_build
     published, parquet = published_paths(warehouse)
     if not published.is_file() or published.stat().st_mtime < (target / "build_results.json").stat().st_mtime:
-        done = subprocess.run(
-            ["make", "publish", f"WAREHOUSE={warehouse.relative_to(ROOT)}"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        done = run_group(["make", "publish", f"WAREHOUSE={warehouse.relative_to(ROOT)}"], timeout=300)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return published, parquet, target
 
@@ -143,7 +288,7 @@ def published_scratch(published_sample: tuple[Path, Path, Path], stem: str) -> I
     for file in ("build_manifest.json", "build_results.json"):
         shutil.copy(target / file, scratch_target / file)
     shutil.copy(published.parent.parent / published.name, warehouse)
-    done = subprocess.run(["make", "publish", f"WAREHOUSE={name}"], cwd=ROOT, capture_output=True, text=True)
+    done = run_group(["make", "publish", f"WAREHOUSE={name}"], timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     try:
         yield name, warehouse

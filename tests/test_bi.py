@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from bi import environment
-from tests.conftest import ROOT, published_paths, published_scratch
+from tests.conftest import ROOT, die_with_parent, published_paths, published_scratch, run_group, stop_group
 
 # The README's recipes, as a user runs them (PUBLISHED and PARQUET stand for the copy's paths).
 SQLALCHEMY_RECIPE = """
@@ -51,7 +51,7 @@ print(laps.height, fastest.height, [table["rows"] for table in manifest["tables"
 
 
 def make(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["make", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    return run_group(["make", *args], timeout=timeout)
 
 
 def recipe(template: str, published: Path, parquet: Path | None = None) -> str:
@@ -204,6 +204,7 @@ def test_bi_reader_and_check_while_make_build_publishes_beside_them(
     extra = tmp_path / "season-2024"
     simulated = make("simulate", "SEASON=2024", "ROUNDS=1", "SEED=5", "TELEMETRY_SCOPE=none", f"OUT={extra}")
     assert simulated.returncode == 0, simulated.stdout + simulated.stderr
+    build: subprocess.Popen[str] | None = None
     reader = subprocess.Popen(
         [str(bi_python), "-m", "bi.read_tables", str(published), "--hold"],
         cwd=ROOT,
@@ -221,6 +222,8 @@ def test_bi_reader_and_check_while_make_build_publishes_beside_them(
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            start_new_session=True,  # stop_group below stops the whole build, its loader and replay server too
+            preexec_fn=die_with_parent,
         )
         checks = []
         deadline = time.monotonic() + 900
@@ -235,6 +238,8 @@ def test_bi_reader_and_check_while_make_build_publishes_beside_them(
         reader.stdin.flush()
         held = json.loads(reader.stdout.readline())
     finally:
+        if build is not None:
+            stop_group(build)  # a failed check leaves the build running otherwise
         reader.stdin.close()
         reader.wait(timeout=30)
     assert held == before, "the BI reader holding the old copy keeps reading its snapshot"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from dlt_pipelines.openf1 import telemetry
+from openf1_api import windows
 from tests.conftest import ROOT, run_module
 
 PIPELINE = "dlt_pipelines.pipeline"
@@ -31,10 +31,10 @@ def test_the_plan_of_windowed_telemetry_is_the_drivers_list_and_a_request_per_dr
     from dlt_pipelines.progress import DRIVERS_ESTIMATE, planned_requests  # here: the module is new
 
     race = {"session_key": 1, "date_start": "2024-03-02T15:00:00+00:00", "date_end": "2024-03-02T17:00:00+00:00"}
-    windows = telemetry.windows(
+    tiles = windows(
         datetime.fromisoformat(race["date_start"]), datetime.fromisoformat(race["date_end"]), timedelta(minutes=10)
     )
-    assert planned_requests(race, "car_data", timedelta(minutes=10)) == (1 + DRIVERS_ESTIMATE * len(windows), True)
+    assert planned_requests(race, "car_data", timedelta(minutes=10)) == (1 + DRIVERS_ESTIMATE * len(tiles), True)
     assert planned_requests(race, "car_data", None) == (1, False)  # a local replay: the whole session at once
     assert planned_requests(race, "laps", timedelta(minutes=10)) == (1, False)
 

@@ -4,8 +4,11 @@ build runs, and what ``make build DESTINATION=bigquery`` does with the DuckDB-on
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import ROOT
 
@@ -118,3 +121,51 @@ def test_the_results_window_reaches_the_loader_through_the_environment(tmp_path:
     errors = [line for line in done.stderr.splitlines() if not line.startswith("make")]
     assert len(errors) == 1 and "OPENF1_RESULTS_WINDOW_DAYS=-1 (make: RESULTS_WINDOW_DAYS)" in errors[0], done.stderr
     assert not warehouse.exists()
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        ("SEASONS=2024", "unknown variable SEASONS=2024 (did you mean SEASON?); the variables are: "),
+        ("WAREHOUS=x.duckdb", "unknown variable WAREHOUS=x.duckdb; the variables are: "),
+        ("TELEMETRY=on", "TELEMETRY=on is not a yes/no: give one of 1 0 true false yes no"),
+        ("FULL_REFRESH=y", "FULL_REFRESH=y is not a yes/no"),
+        ("FORMAT=xml", "FORMAT=xml: give table, csv, json or markdown"),
+        ("SEASON=24", "SEASON=24: give a year, e.g. SEASON=2024"),
+    ],
+)
+def test_a_misspelt_variable_or_an_invalid_value_stops_make_in_one_line(given: str, says: str) -> None:
+    for target in ("build", "help"):
+        done = run_make("-n", target, given)
+        assert done.returncode == 2 and not done.stdout, done.stdout[:500]
+        (line,) = done.stderr.strip().splitlines()
+        assert says in line, line
+    if "the variables are" in says:
+        assert "SEASON " in line and "WAREHOUSE " in line and "TELEMETRY " in line
+
+
+def test_the_settings_of_the_environment_and_every_documented_variable_pass() -> None:
+    make("-n", "where", "BIGQUERY_PROJECT=p", "OPENF1_USERNAME=u", "TELEMETRY=yes", "SEASON=2024", "FORMAT=csv")
+    readme = (ROOT / "README.md").read_text()
+    documented = set(re.findall(r"\bmake [a-z-]+((?: [A-Z_]+=\S+)+)", readme))
+    names = {word.split("=")[0] for words in documented for word in words.split()}
+    assert {"SEASON", "WAREHOUSE", "SQL"} <= names
+    for name in sorted(names):
+        done = run_make("-n", "help", f"{name}=1" if name not in {"FORMAT", "SEASON"} else f"{name}=csv")
+        assert "unknown variable" not in done.stderr, done.stderr
+
+
+def test_help_has_no_colour_codes_when_not_on_a_terminal() -> None:
+    assert "\033[" not in make("help")
+
+
+def test_each_warehouse_gets_its_own_report_and_every_hint_names_it() -> None:
+    default = make("where")
+    assert "Report:    reports/site/index.html" in default
+    assert "WAREHOUSE=" not in default
+    other = make("where", "WAREHOUSE=warehouse/other.duckdb")
+    assert "Report:    reports/site-other/index.html" in other
+    hints = [line.strip() for line in other.splitlines() if line.strip().startswith("make ")]
+    assert len(hints) >= 3 and all(hint.endswith("WAREHOUSE=warehouse/other.duckdb") for hint in hints), hints
+    assert '--out "reports/site-other"' in make("-n", "reports", "WAREHOUSE=warehouse/other.duckdb")
+    assert '--out "reports/site"' in make("-n", "reports")

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import ROOT, published_paths, published_scratch, run_module
+from tests.conftest import ROOT, published_paths, published_scratch, run_group, run_module
 
 # A reader like a BI tool left open on the working file.
 HOLD_READ_ONLY = """
@@ -55,7 +55,7 @@ def digest(path: Path) -> str:
 
 
 def make(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["make", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    return run_group(["make", *args], timeout=timeout)
 
 
 @pytest.mark.slow

@@ -139,7 +139,6 @@ def test_recording_survives_faults(tmp_path: Path, served: ReplayServer) -> None
         error_rate=0.2,
         burst_429=2,
         truncate_rate=0.2,
-        session_in_progress=2,
         slow_rate=0.1,
         slow_seconds=1.0,
     )
@@ -283,7 +282,8 @@ def test_unreachable_base_url_fails_fast(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert time.monotonic() - started < 10
     assert len(result.stderr.strip().splitlines()) == 1
-    assert result.stderr.startswith("error: cannot reach http://127.0.0.1:")
+    assert result.stderr.startswith(f"error: http://127.0.0.1:{port}/v1 is unreachable (connection refused); ")
+    assert "--base-url" in result.stderr
     assert not (tmp_path / "out").exists()
 
 

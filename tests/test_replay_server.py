@@ -31,6 +31,7 @@ import pytest
 from openf1_replay.server import FaultConfig, FaultSpecError, ReplayServer
 from openf1_replay.server.query import QueryError, parse_datetime, parse_query
 from openf1_replay.snapshot import SnapshotError, SnapshotWriter
+from tests.conftest import die_with_parent
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = Path(os.environ.get("OPENF1_SHARED", ROOT.parent / "shared")) / "openf1-real"
@@ -666,6 +667,7 @@ def _cli(*args: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=die_with_parent,  # stopped by Linux if pytest dies before its finally
     )
 
 

@@ -165,7 +165,7 @@ def sample_warehouse() -> tuple[Path, Path]:
     override = os.environ.get("OPENF1_REPORT_WAREHOUSE")
     if override:
         return Path(override), Path(os.environ.get("OPENF1_REPORT_DBT_TARGET", SAMPLE_DBT_TARGET))
-    if _has_marts(SAMPLE_WAREHOUSE) and (SAMPLE_DBT_TARGET / "run_results.json").is_file():
+    if _has_marts(SAMPLE_WAREHOUSE) and (SAMPLE_DBT_TARGET / "build_results.json").is_file():
         return SAMPLE_WAREHOUSE, SAMPLE_DBT_TARGET
     if not _has_marts(OWN_WAREHOUSE):
         built = subprocess.run(
@@ -523,7 +523,7 @@ def test_teammate_head_to_heads_are_the_mart(site: Path, marts: duckdb.DuckDBPyC
 
 
 def test_quality_page_reports_the_last_build(site: Path, sample: tuple[Path, Path]) -> None:
-    results = json.loads((sample[1] / "run_results.json").read_text())["results"]
+    results = json.loads((sample[1] / "build_results.json").read_text())["results"]  # make transform's record
     page = parse(site / "quality.html")
     tests = page.tables["build-tests"].rows
     assert len(tests) == sum(1 for result in results if result["unique_id"].startswith(("test.", "unit_test.")))
@@ -539,7 +539,7 @@ def test_quality_page_reports_the_last_build(site: Path, sample: tuple[Path, Pat
 def test_quality_page_without_dbt_artefacts(sample: tuple[Path, Path], tmp_path: Path) -> None:
     render(sample[0], tmp_path, None)
     html = (tmp_path / "quality.html").read_text(encoding="utf-8")
-    assert "run_results.json</code> was not found" in html
+    assert "No dbt build on record" in html and "no <code>--dbt-target</code> given" in html
     assert 'id="row-counts"' in html
 
 

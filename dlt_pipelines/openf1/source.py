@@ -30,8 +30,8 @@ from dlt.sources import DltResource
 
 from dlt_pipelines.openf1 import catalogue, telemetry
 from dlt_pipelines.openf1.arrow import as_arrow, write_import_file
-from dlt_pipelines.openf1.client import OpenF1Client
 from dlt_pipelines.openf1.state import LoadLedger
+from openf1_api import OpenF1Client
 
 SESSION_FALLBACK_LENGTH = timedelta(hours=3)
 

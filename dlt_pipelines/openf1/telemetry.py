@@ -27,25 +27,11 @@ import pyarrow.parquet as pq
 
 from dlt_pipelines.openf1.arrow import with_key_nullability
 from dlt_pipelines.openf1.catalogue import Endpoint
-from dlt_pipelines.openf1.client import OpenF1Client
+from openf1_api import Filter, OpenF1Client, telemetry_queries
 
 WORKERS = 3  # fetch + parse threads shared by car_data and location (one may wait on the server)
 AHEAD = 6  # requests of one endpoint queued or in flight (most sessions have no telemetry: quick 404s)
 _DUCKDB_TYPES = {"bigint": "BIGINT", "double": "DOUBLE", "text": "VARCHAR", "timestamp": "TIMESTAMPTZ"}
-
-
-MARGIN_BEFORE = timedelta(minutes=60)  # cars run reconnaissance laps to the grid well before a race starts
-MARGIN_AFTER = timedelta(minutes=30)  # and the in-lap after the flag
-
-
-def windows(start: datetime, end: datetime, size: timedelta) -> list[tuple[datetime, datetime]]:
-    """Half-open windows of ``size`` tiling [start - 60 min, end + 30 min) without gaps or overlaps."""
-    start, end = start - MARGIN_BEFORE, end + MARGIN_AFTER
-    bounds = []
-    while start < end:
-        bounds.append((start, min(start + size, end)))
-        start += size
-    return bounds
 
 
 def _columns_sql(endpoint: Endpoint) -> str:
@@ -81,22 +67,7 @@ def to_parquet(
     return table.num_rows, received - table.num_rows
 
 
-def _requests(
-    session_key: int, driver: int | None, start: datetime, end: datetime, window: timedelta | None
-) -> list[list[tuple[str, str, object]]]:
-    """Query parameters: the whole session at once (driver None, no window), else one driver per time window."""
-    base: list[tuple[str, str, object]] = [("session_key", "=", session_key)]
-    if driver is not None:
-        base.append(("driver_number", "=", driver))
-    if window is None:
-        return [base]
-    return [
-        [*base, ("date", ">=", low.isoformat()), ("date", "<", high.isoformat())]
-        for low, high in windows(start, end, window)
-    ]
-
-
-Params = list[tuple[str, str, object]]
+Params = list[Filter]  # one request's query
 
 
 def worker_count() -> int:
@@ -228,4 +199,4 @@ def session_requests(
 ) -> list[Params]:
     """Every request for one session: the whole session at once (drivers [None], no window), else one per
     driver and time window."""
-    return [params for driver in drivers for params in _requests(session_key, driver, start, end, window)]
+    return [params for driver in drivers for params in telemetry_queries(session_key, driver, start, end, window)]

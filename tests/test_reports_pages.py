@@ -1,0 +1,125 @@
+"""The race and season pages' builders: one per chart, a named style per driver, nothing computed in Python.
+
+Fast: the builders get rows shaped like the marts' (from ``reports/queries.py``, run on a small in-memory
+``marts`` schema where SQL is involved); the whole site against the sample is ``tests/test_reports.py``.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from reports import charts, pages
+from reports.queries import Marts
+
+PAGES_SOURCE = Path(pages.__file__)
+
+
+@pytest.fixture
+def marts() -> Iterator[Marts]:
+    with duckdb.connect(":memory:") as connection:
+        connection.execute("create schema marts")
+        yield Marts(connection)
+
+
+def test_pages_compute_no_aggregate() -> None:
+    """Reports compute nothing a mart can hold: no max, min or sum over rows in the page builders."""
+    tree = ast.parse(PAGES_SOURCE.read_text(encoding="utf-8"))
+    calls = [
+        f"{node.func.id} (line {node.lineno})"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in {"max", "min", "sum"}
+    ]
+    assert calls == [], f"reports/pages.py computes {calls}: select the value in reports/queries.py or a mart"
+
+
+def test_driver_styles_name_colour_dash_and_team() -> None:
+    colours = pages.Colours(
+        [
+            {"season": 2025, "team_name": "Red Bull Racing", "team_colour_hex": "3671C6"},
+            {"season": 2025, "team_name": "Ferrari", "team_colour_hex": "E80020"},
+        ]
+    )
+    classification = [
+        {"driver_number": 1, "driver_code": "VER", "team_name": "Red Bull Racing"},
+        {"driver_number": 16, "driver_code": "LEC", "team_name": "Ferrari"},
+        {"driver_number": 22, "driver_code": "TSU", "team_name": "Red Bull Racing"},
+    ]
+    laps = {1: [{"driver_code": "VER"}], 99: [{"driver_code": None, "driver_number": 99}]}
+    styles = pages.driver_styles(2025, classification, laps, colours)
+    assert list(styles) == [1, 16, 22, 99]  # the classification's order, then the car only in the laps
+    assert styles[1] == pages.DriverStyle("VER", "#3671c6", None, "Red Bull Racing")
+    assert styles[22].colour == "#3671c6" and styles[22].dash == pages.DASHES[1]  # the teammate: dashed
+    assert styles[16].dash is None
+    assert styles[99] == pages.DriverStyle("99", pages.FALLBACK_COLOUR, None, None)
+    assert styles[1].legend == "VER (Red Bull Racing)" and styles[99].legend == "99 (?)"
+
+
+def test_lap_chart_starts_on_the_grid_in_the_driver_style() -> None:
+    styles = {
+        1: pages.DriverStyle("VER", "#3671c6", None, "Red Bull Racing"),
+        22: pages.DriverStyle("TSU", "#3671c6", "6 3", "Red Bull Racing"),
+    }
+    classification = [{"driver_number": 1, "grid_position": 2}, {"driver_number": 22, "grid_position": None}]
+    laps = {
+        1: [{"lap_number": 1, "position_at_lap_end": 1}, {"lap_number": 2, "position_at_lap_end": 1}],
+        22: [{"lap_number": 1, "position_at_lap_end": 2}, {"lap_number": 2, "position_at_lap_end": None}],
+    }
+    markup = str(pages.lap_chart(styles, classification, laps))
+    assert 'data-key="VER" data-values="0:2,1:1,2:1"' in markup  # from the grid slot, lap 0
+    assert 'data-key="TSU"' not in markup  # one position is not a line
+    assert pages.lap_chart(styles, classification, {}) is None
+
+
+def test_race_laps_and_the_virtual_safety_car_come_from_sql(marts: Marts) -> None:
+    connection = marts.connection
+    connection.execute(
+        "create table marts.fct_session_results as"
+        " select * from (values (7, 1, 57), (7, 16, 56)) as t(session_key, driver_number, laps_completed)"
+    )
+    connection.execute(
+        "create table marts.fct_laps as select * from (values (7, 1, 58)) as t(session_key, driver_number, lap_number)"
+    )
+    connection.execute(
+        """
+        create table marts.fct_race_control as select * from (values
+            (7, 1, timestamp '2025-03-16 05:10:00', 'SafetyCar', null, 'VIRTUAL SAFETY CAR DEPLOYED', false, 12),
+            (7, 2, timestamp '2025-03-16 05:20:00', 'SafetyCar', null, 'SAFETY CAR DEPLOYED', false, 20),
+            (7, 3, timestamp '2025-03-16 05:30:00', 'Flag', 'YELLOW', 'YELLOW IN TRACK SECTOR 4', false, 30)
+        ) as t(session_key, race_control_message_id, recorded_at, category, flag, message, is_penalty, lap_number)
+        """
+    )
+    assert marts.race_laps(7) == 58  # fct_laps runs one lap past the results here: the larger wins
+    assert marts.race_laps(8) == 0
+    messages = marts.race_control(7)
+    assert [message["is_virtual_safety_car"] for message in messages] == [True, False, False]
+    colours = [event.colour for event in map(pages._race_control_event, messages)]
+    assert colours == [
+        charts.TRACK_STATUS_COLOURS["vsc"],
+        charts.TRACK_STATUS_COLOURS["sc"],
+        pages.FLAG_COLOURS["YELLOW"],
+    ]
+
+
+def test_final_standings_carry_the_latest_team(marts: Marts) -> None:
+    """A driver who moved team mid-season is drawn in the colour of the last team raced for."""
+    marts.connection.execute(
+        """
+        create table marts.driver_standings as select * from (values
+            (2025, 1, 'law', 'LAW', 'Red Bull Racing', 0.0, 2),
+            (2025, 2, 'law', 'LAW', 'Racing Bulls', 4.0, 1),
+            (2025, 3, 'law', 'LAW', null, 4.0, 1),
+            (2025, 1, 'ver', 'VER', 'Red Bull Racing', 25.0, 1),
+            (2025, 3, 'ver', 'VER', 'Red Bull Racing', 25.0, 2)
+        ) as t(season, round, driver_id, driver_code, team_name, points, position)
+        """
+    )
+    final = marts.final_driver_standings(2025)
+    assert [(row["driver_code"], row["round"], row["latest_team_name"]) for row in final] == [
+        ("LAW", 3, "Racing Bulls"),
+        ("VER", 3, "Red Bull Racing"),
+    ]

@@ -138,3 +138,14 @@ def test_a_warehouse_held_by_another_process_is_one_line_naming_it(tmp_path: Pat
     assert line.startswith(f"error: {warehouse} is in use by another process (PID {holder.pid}: ")
     assert "import duckdb" in line  # the holder's command line, not just "python3"
     assert f"kill {holder.pid}" in line and "run the command again" in line
+
+
+def test_the_loader_words_a_held_warehouse_as_the_makefile_guard_does(tmp_path: Path) -> None:
+    """Two copies of one sentence (the loader does not import the serving package): they must not drift."""
+    from dlt_pipelines.warehouse import held_message
+    from serving.holder import lock_holder_message
+
+    duckdb_says = 'Could not set lock on file "w.duckdb": Conflicting lock is held in /usr/bin/python3 (PID 1)'
+    warehouse = tmp_path / "w.duckdb"
+    assert lock_holder_message(warehouse, duckdb_says) == f"error: {held_message(warehouse, duckdb_says)}"
+    assert held_message(warehouse, "IO Error: No space left on device") is None

@@ -104,8 +104,9 @@ def _replay_server(folder: Path) -> Iterator[str]:
             if url is None:
                 process.wait(timeout=SERVER_START_TIMEOUT_S)
                 log.seek(0)
-                error = log.read().strip().splitlines()
-                raise OriginError(error[-1] if error else f"the replay server could not serve {folder}")
+                said = log.read().strip().splitlines()
+                # the server's one-line reason, without its own "error: " (the loader prints one)
+                raise OriginError(said[-1].removeprefix("error: ") if said else f"cannot serve snapshot {folder}")
             yield url
         finally:
             if process.poll() is None:

@@ -11,10 +11,8 @@ import argparse
 import os
 import shutil
 import sys
-import threading
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, NoReturn
@@ -22,11 +20,12 @@ from typing import Any, NoReturn
 import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from dlt_pipelines import origin, refetch, scope
+from dlt_pipelines import origin, refetch, scope, warehouse
 from dlt_pipelines.openf1 import catalogue, openf1_source, supersede, telemetry
+from dlt_pipelines.openf1.source import LoadContext
 from dlt_pipelines.openf1.state import Due, LoadLedger
+from dlt_pipelines.progress import RunProgress
 from openf1_api import OpenF1Client, OpenF1Error, RateLimiter, RetryPolicy
-from openf1_replay.snapshot import SnapshotError
 
 DATASET = "raw_openf1"
 PIPELINE_NAME = "openf1"
@@ -94,50 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-@dataclass
-class Progress:
-    """Progress lines per session and the counts the summary prints."""
-
-    quiet: bool = False
-    rows: Counter[str] = field(default_factory=Counter)
-    dropped: Counter[str] = field(default_factory=Counter)
-    skipped_sessions: int = 0
-    fetched_sessions: int = 0
-    results_again: Counter[Due] = field(default_factory=Counter)  # sessions whose results are fetched again, by why
-    _pending: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
-    _notes: dict[int, str] = field(default_factory=dict)
-    _session_rows: Counter[int] = field(default_factory=Counter)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def expect(self, session: dict[str, Any], endpoints: set[str], note: str = "") -> None:
-        """``endpoints`` of ``session`` are to be fetched; ``note`` ends its progress line (what and why)."""
-        self._pending[session["session_key"]] = set(endpoints)
-        if note:
-            self._notes[session["session_key"]] = note
-
-    def fetched(self, session: dict[str, Any], endpoint: str, rows: int) -> None:
-        """One endpoint of a session fetched (called from dlt's worker threads for telemetry)."""
-        key = session["session_key"]
-        with self._lock:
-            self._session_rows[key] += rows
-            self._pending[key].discard(endpoint)
-            if self._pending[key]:
-                return
-            self.fetched_sessions += 1
-            note = f"  ({self._notes[key]})" if key in self._notes else ""
-            self.say(f"    {session.get('session_name', '?'):<18} {key:>6}  {self._session_rows[key]:>10,} rows{note}")
-
-    def say(self, line: str) -> None:
-        if not self.quiet:
-            print(line, file=sys.stderr, flush=True)
-
-
-def make_pipeline(destination: str, warehouse: str) -> dlt.Pipeline:
+def make_pipeline(destination: str, warehouse_file: str) -> dlt.Pipeline:
     if destination == "duckdb":
-        path = Path(warehouse)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # dlt's working folder sits beside the warehouse file, so warehouses side by side never share state
-        pipelines_dir = path.parent / ".dlt" / path.stem
+        path = Path(warehouse_file)
+        pipelines_dir = warehouse.working_folder(path)
         target = dlt.destinations.duckdb(str(path))
     else:
         pipelines_dir = Path(os.environ.get("OPENF1_PIPELINES_DIR", "warehouse/.dlt/bigquery"))
@@ -176,7 +135,9 @@ def run(args: argparse.Namespace) -> int:
     results_window = refetch.results_window(args.results_window_days)  # and so is a bad amendment window
     _configure_dlt()
     selected = scope.parse_scope(args.season, args.meeting, args.session, args.endpoints, args.telemetry)
-    progress = Progress(quiet=args.quiet)
+    if args.destination == "duckdb":  # a folder it cannot write in, or a file another process holds: stop now
+        warehouse.prepare(Path(args.warehouse))
+    progress = RunProgress(quiet=args.quiet)
     with origin.open_origin(args.source) as source:
         client = OpenF1Client(
             source.base_url,
@@ -185,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
             source_label=source.label,
             unreachable_fix="check the network, or load offline with SOURCE=sample or a snapshot folder",
         )
-        meetings, sessions = scope.discover(client, selected)
+        meetings, sessions = scope.discover(client, selected, source.label)
         progress.say(
             f"Loading {scope.describe(selected)} from {source.label}: {len(meetings)} meetings, "
             f"{len(sessions)} sessions, endpoints {', '.join(selected.endpoints)}"
@@ -200,36 +161,29 @@ def run(args: argparse.Namespace) -> int:
         window = _telemetry_window(args.telemetry_window_minutes, source.is_local)
         children = [e for e in selected.endpoints if catalogue.ENDPOINTS[e].per_session]
 
-        def wanted(session: dict[str, Any], endpoint: str) -> bool:
-            return policy.due(session, endpoint) is not None
-
-        # the Parquet files dlt imports, beside the load packages so dlt hard-links them instead of copying
-        scratch = Path(pipeline.working_dir) / "import-files"
+        context = LoadContext(
+            client=client,
+            ledger=ledger,
+            wanted=lambda session, endpoint: policy.due(session, endpoint) is not None,
+            progress=progress,
+            # the Parquet files dlt imports, beside the load packages so dlt hard-links them instead of copying
+            scratch=Path(pipeline.working_dir) / "import-files",
+            telemetry_window=window,
+        )
 
         def load(meeting_rows: list[dict[str, Any]], session_rows: list[dict[str, Any]], parents: bool) -> None:
-            shutil.rmtree(scratch, ignore_errors=True)
-            scratch.mkdir(parents=True)
+            shutil.rmtree(context.scratch, ignore_errors=True)
+            context.scratch.mkdir(parents=True)
             info = pipeline.run(
-                openf1_source(
-                    client,
-                    meeting_rows,
-                    session_rows,
-                    children if not parents else [],
-                    ledger,
-                    wanted,
-                    progress.fetched,
-                    window,
-                    load_parents=parents,
-                    dropped=progress.dropped,
-                    scratch=scratch,
-                ),
+                openf1_source(context, meeting_rows, session_rows, children if not parents else [], parents),
                 loader_file_format=os.environ.get("OPENF1_LOADER_FILE_FORMAT") or LOADER_FILE_FORMATS[args.destination],
             )
-            shutil.rmtree(scratch, ignore_errors=True)
+            shutil.rmtree(context.scratch, ignore_errors=True)
             progress.rows.update(_row_counts(pipeline))
             info.raise_on_failed_jobs()
 
         load(meetings, sessions, parents=True)
+        meter = None if args.quiet else progress.measure(lambda: client.requests_sent - client.retries)
         by_meeting: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for session in sessions:
             if session.get("is_cancelled"):
@@ -242,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
             again = policy.results_again(dues)
             if again is not None:
                 progress.results_again[again] += 1
-            progress.expect(session, todo, _note(todo, again, results_window))
+            progress.expect(session, todo, window, _note(todo, again, results_window))
             by_meeting[session["meeting_key"]].append(session)
         for count, why in refetch.results_again_reasons(progress.results_again, results_window):
             progress.say(f"Fetching the results ({', '.join(catalogue.AMENDABLE)}) again for {count} sessions {why}")
@@ -250,15 +204,23 @@ def run(args: argparse.Namespace) -> int:
         batches = _batches(
             list(by_meeting.items()), args.batch_sessions or (LOCAL_BATCH_SESSIONS if source.is_local else 1)
         )
-        for number, batch in enumerate(batches, start=1):
-            label = ", ".join(f"{names.get(key, '?')} ({key})" for key, _ in batch)
-            progress.say(f"[{number}/{len(batches)}] {label}")
-            load([], [session for _, rows in batch for session in rows], parents=False)
+        if meter is not None and meter.total:
+            due_sessions = sum(len(rows) for rows in by_meeting.values())
+            progress.say(f"Fetching {due_sessions} sessions: {meter.describe_plan()}")
+            meter.start()
+        try:
+            for number, batch in enumerate(batches, start=1):
+                label = ", ".join(f"{names.get(key, '?')} ({key})" for key, _ in batch)
+                progress.say(f"[{number}/{len(batches)}] {label}")
+                load([], [session for _, rows in batch for session in rows], parents=False)
+        finally:
+            if meter is not None:
+                meter.stop()
         # every run, telemetry or not: a run that died before this point left older or half-loaded rows behind
         telemetry_tables = [catalogue.ENDPOINTS[e].table for e in catalogue.TELEMETRY]
         for table, rows in supersede.drop_superseded(pipeline, telemetry_tables).items():
             progress.say(f"  {table}: {rows:,} rows of earlier loads of the same sessions deleted")
-    _summary(progress, args, client, time.monotonic() - started, results_window)
+    _summary(progress, context.dropped, args, client, time.monotonic() - started, results_window)
     return 0
 
 
@@ -309,7 +271,7 @@ def _batches(
     return [batch for batch in batches if batch]
 
 
-def _finish_interrupted_load(pipeline: dlt.Pipeline, progress: Progress) -> None:
+def _finish_interrupted_load(pipeline: dlt.Pipeline, progress: RunProgress) -> None:
     """A run that died after extracting leaves load packages behind: load them now. A package that cannot
     load (its jobs failed for good) is dropped: the sessions in it were never marked as loaded (the ledger
     travels in the same package), so this run fetches them again and the merge replaces their rows (telemetry:
@@ -334,7 +296,12 @@ def _row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
 
 
 def _summary(
-    progress: Progress, args: argparse.Namespace, client: OpenF1Client, seconds: float, results_window: timedelta
+    progress: RunProgress,
+    dropped: Counter[str],
+    args: argparse.Namespace,
+    client: OpenF1Client,
+    seconds: float,
+    results_window: timedelta,
 ) -> None:
     where = args.warehouse if args.destination == "duckdb" else f"BigQuery dataset {DATASET}"
     print(
@@ -344,7 +311,7 @@ def _summary(
     )
     for count, why in refetch.results_again_reasons(progress.results_again, results_window):
         print(f"  results refetched for {count} sessions {why}")
-    for table, count in sorted(progress.dropped.items()):
+    for table, count in sorted(dropped.items()):
         print(f"  {table}: {count} rows without a usable key (null in OpenF1's data) were not loaded")
     if progress.rows:
         width = max(len(t) for t in progress.rows)
@@ -355,8 +322,8 @@ def _summary(
         print("  nothing new to load")
 
 
-_EXPECTED = (scope.ScopeError, origin.OriginError, OpenF1Error, SnapshotError, ValueError)
-_OURS = (scope.ScopeError, origin.OriginError, OpenF1Error, SnapshotError)
+_EXPECTED = (scope.ScopeError, origin.OriginError, OpenF1Error, warehouse.WarehouseError, ValueError)
+_OURS = (scope.ScopeError, origin.OriginError, OpenF1Error, warehouse.WarehouseError)
 
 
 def _expected_cause(error: BaseException) -> BaseException | None:
@@ -369,6 +336,18 @@ def _expected_cause(error: BaseException) -> BaseException | None:
     return None
 
 
+def _held_warehouse(error: BaseException, warehouse_file: str) -> str | None:
+    """The one line naming the process that holds the warehouse, if DuckDB's lock is what ``error`` comes from
+    (a program that opened the file after the loader's check, before dlt opened it)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        message = warehouse.held_message(warehouse_file, str(seen))
+        if message is not None:
+            return message
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -376,15 +355,16 @@ def main(argv: list[str] | None = None) -> int:
     except _EXPECTED as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except PipelineStepFailed as failed:
-        cause = _expected_cause(failed)
-        if cause is None:
-            raise
-        print(f"error: {cause}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("error: interrupted; rerun the same command to resume (nothing loaded is lost)", file=sys.stderr)
         return 130
+    except Exception as error:
+        cause = _expected_cause(error) if isinstance(error, PipelineStepFailed) else None
+        reason = str(cause) if cause is not None else _held_warehouse(error, args.warehouse)
+        if reason is None:
+            raise
+        print(f"error: {reason}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

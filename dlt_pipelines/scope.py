@@ -77,11 +77,14 @@ def describe(scope: Scope) -> str:
     return " ".join(parts) or "everything the source has"
 
 
-def discover(client: OpenF1Client, scope: Scope) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The meetings and sessions in scope, sessions ordered by start; ScopeError if the scope selects nothing."""
+def discover(
+    client: OpenF1Client, scope: Scope, source_label: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The meetings and sessions in scope, sessions ordered by start; ScopeError if the scope selects nothing
+    (naming the source by ``source_label``: a snapshot's replay server listens on a port of the moment)."""
     sessions = client.get("sessions", _filters(scope))
     if not sessions:
-        raise ScopeError(f"no sessions match {describe(scope)} at {client.base_url}: check the season or keys")
+        raise ScopeError(f"no sessions match {describe(scope)} in {source_label}: check the season or keys")
     meeting_keys = sorted({s["meeting_key"] for s in sessions if s.get("meeting_key") is not None})
     meetings = _meetings(client, meeting_keys, scope)
     sessions.sort(key=lambda s: (s.get("date_start") or "", s["session_key"]))

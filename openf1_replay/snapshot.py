@@ -138,17 +138,29 @@ def iter_file(path: Path) -> Iterator[dict[str, Any]]:
                         continue
                     try:
                         record = json.loads(line)
-                    except ValueError as error:
-                        raise SnapshotError(
-                            f"{path}: line {number} is not valid JSON ({error}); re-record or regenerate the file"
-                        ) from None
+                    except json.JSONDecodeError as error:
+                        problem = f"{error.msg} at character {error.pos + 1}"
+                        raise SnapshotError(_bad_line(path, number, line, problem)) from None
                     if not isinstance(record, dict):
-                        raise SnapshotError(f"{path}: line {number} is not a JSON object")
+                        raise SnapshotError(_bad_line(path, number, line, "not a JSON object"))
                     yield record
     except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as error:
-        raise SnapshotError(f"{path}: cannot be read ({error}); re-record or regenerate the file") from None
+        raise SnapshotError(f"{path}: cannot be read ({error}); {WRITE_AGAIN}") from None
     except json.JSONDecodeError as error:
-        raise SnapshotError(f"{path}: not valid JSON ({error}); re-record or regenerate the file") from None
+        raise SnapshotError(
+            f"{path}: not a JSON array of records ({error.msg} at line {error.lineno}, column {error.colno}); "
+            f"{WRITE_AGAIN}"
+        ) from None
+
+
+WRITE_AGAIN = "write the snapshot again (make sample for the sample, make record for a recording)"
+
+
+def _bad_line(path: Path, number: int, line: str, problem: str) -> str:
+    """One line naming the file, the line, what is there instead of a record, and what to do."""
+    text = line.strip()
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    return f"{path}: line {number} is not a JSON record: it reads {shown!r} ({problem}); fix that line or {WRITE_AGAIN}"
 
 
 @dataclass(frozen=True)

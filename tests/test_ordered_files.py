@@ -101,7 +101,7 @@ def test_whole_session_answer_from_the_file_equals_the_sorted_answer(tmp_path: P
             assert (status, body) == answer(slow, query), query
             assert status == 200
         assert json.loads(answer(fast, f"car_data?session_key={SESSION}")[1]) == in_answer_order(rows)
-        assert fast.state.store._lazy_tables == {"car_data@9001": 0}  # only the driver query read the file
+        assert fast.state.store.held_sessions() == [("car_data", 9001)]  # only the driver query read the file
         assert answer(fast, "car_data?session_key=9002")[0] == 404
 
 

@@ -596,12 +596,12 @@ def test_per_session_telemetry_is_read_on_demand(tmp_path: Path) -> None:
     with ReplayServer(tmp_path, rate_limit=None, lazy_sessions=1) as server:
         store = server.state.store
         assert set(store.lazy_files["location"]) == {first, second}
-        assert store._lazy_tables == {}  # nothing read at start-up
+        assert store.held_sessions() == []  # nothing read at start-up
         for session in (first, second, first):  # the second request evicts the first session's table
             status, got = get_json(f"{server.base_url}/location?session_key={session}")
             assert status == 200
             assert exact(got) == exact(openf1_order([r for r in everything if r["session_key"] == session]))
-            assert list(store._lazy_tables) == [f"location@{session}"]
+            assert store.held_sessions() == [("location", session)]
         low, high = "2024-06-09T18:30:00", "2024-06-09T18:40:00"
         status, got = get_json(
             f"{server.base_url}/location?session_key={second}&driver_number={driver}&date>={low}&date<{high}"
@@ -654,7 +654,7 @@ def test_a_query_no_file_can_answer_reads_no_file(tmp_path: Path) -> None:
     with ReplayServer(tmp_path, rate_limit=None) as server:
         assert get(f"{server.base_url}/location?session_key={first}.5")[0] == 404
         assert get(f"{server.base_url}/location?session_key=latest")[0] == 404  # no sessions endpoint here
-        assert server.state.store._lazy_tables == {}
+        assert server.state.store.held_sessions() == []
 
 
 # ---------------------------------------------------------------------------------------------- CLI
@@ -715,8 +715,8 @@ def _cut_gzip(folder: Path) -> Path:
     ("make", "mention"),
     [
         pytest.param(_corrupt_line, "line 2", id="bad-json-line"),
-        pytest.param(_not_gzip, "re-record", id="not-gzip"),
-        pytest.param(_cut_gzip, "re-record", id="cut-gzip"),
+        pytest.param(_not_gzip, "write the snapshot again", id="not-gzip"),
+        pytest.param(_cut_gzip, "write the snapshot again", id="cut-gzip"),
     ],
 )
 def test_cli_rejects_corrupt_files(tmp_path: Path, make: Callable[[Path], Path], mention: str) -> None:

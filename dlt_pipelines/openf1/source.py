@@ -20,9 +20,10 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import dlt
 from dlt.sources import DltResource
@@ -33,7 +34,40 @@ from dlt_pipelines.openf1.state import LoadLedger
 from openf1_api import OpenF1Client
 
 SESSION_FALLBACK_LENGTH = timedelta(hours=3)
-_BOOKKEEPING = threading.Lock()  # telemetry resources run in dlt's worker threads
+
+
+class LoadProgress(Protocol):
+    """What the source tells the run while it fetches (called from dlt's worker threads for telemetry)."""
+
+    def fetched(self, session: dict[str, Any], endpoint: str, rows: int) -> None:
+        """``endpoint`` of ``session`` is fetched: ``rows`` rows are in the load package."""
+
+    def requests_known(self, session: dict[str, Any], endpoint: str, requests: int) -> None:
+        """``endpoint`` of ``session`` takes ``requests`` requests (telemetry: once its drivers are listed)."""
+
+
+@dataclass
+class LoadContext:
+    """What one loader run shares with every dlt run of its source: the client, the ledger and which
+    (session, endpoint) pairs are due, where the imported files go, the progress, and the counts it keeps.
+
+    ``bookkeeping`` guards the ledger and ``dropped``: telemetry resources update them from dlt's worker threads.
+    """
+
+    client: OpenF1Client
+    ledger: LoadLedger
+    wanted: Callable[[dict[str, Any], str], bool]
+    progress: LoadProgress
+    scratch: Path  # the Parquet files dlt imports, on the pipeline's file system, kept until the dlt run ends
+    telemetry_window: timedelta | None = timedelta(minutes=10)  # None: a whole session per request
+    dropped: Counter[str] = field(default_factory=Counter)  # rows without a usable key, by endpoint
+    bookkeeping: threading.Lock = field(default_factory=threading.Lock)
+
+    def mark_fetched(self, session: dict[str, Any], endpoint: str, rows: int) -> None:
+        """A session's endpoint is in the load package: the ledger (saved with the package) and the progress."""
+        with self.bookkeeping:
+            self.ledger.mark(session, endpoint)
+        self.progress.fetched(session, endpoint, rows)
 
 
 def record_hash(record: dict[str, Any]) -> str:
@@ -128,105 +162,76 @@ def parent_resource(
 
 
 def telemetry_resource(
-    client: OpenF1Client,
+    context: LoadContext,
     endpoint: catalogue.Endpoint,
     sessions: Sequence[dict[str, Any]],
-    ledger: LoadLedger,
-    wanted: Callable[[dict[str, Any], str], bool],
-    on_fetched: Callable[[dict[str, Any], str, int], None],
-    telemetry_window: timedelta | None,
-    dropped: Counter[str],
-    scratch: Path,
     workers: telemetry.SharedWorkers,
 ) -> DltResource:
     """car_data or location for every wanted session, fetched and parsed by ``workers`` (shared by both
     endpoints, see ``telemetry.fetch_sessions``); run in dlt's thread pool beside the other endpoint."""
+    client, window = context.client, context.telemetry_window
 
     def plan() -> Iterator[tuple[dict[str, Any], list[telemetry.Params]]]:
         for session in sessions:
-            if session.get("session_key") is None or not wanted(session, endpoint.name):
+            if session.get("session_key") is None or not context.wanted(session, endpoint.name):
                 continue
             start, end = session_window(session)
             drivers: list[int | None] = [None]  # one request for the whole session (local replay)
-            if telemetry_window is not None:  # OpenF1 itself: per driver, in time windows
+            if window is not None:  # OpenF1 itself: per driver, in time windows
                 listed = client.get("drivers", {"session_key": session["session_key"]})
                 drivers = sorted({d["driver_number"] for d in listed if d.get("driver_number") is not None})
-            yield session, telemetry.session_requests(session["session_key"], drivers, start, end, telemetry_window)
+            requests = telemetry.session_requests(session["session_key"], drivers, start, end, window)
+            context.progress.requests_known(session, endpoint.name, len(requests) + (window is not None))
+            yield session, requests
 
     def done(session: dict[str, Any], rows: int) -> None:
-        _mark_fetched(ledger, on_fetched, session, endpoint.name, rows)
+        context.mark_fetched(session, endpoint.name, rows)
 
     def items() -> Iterator[Any]:
-        yield from telemetry.fetch_sessions(client, endpoint, plan(), scratch, dropped, _BOOKKEEPING, done, workers)
+        yield from telemetry.fetch_sessions(
+            client, endpoint, plan(), context.scratch, context.dropped, context.bookkeeping, done, workers
+        )
 
     return dlt.resource(items, parallelized=True, **_resource_hints(endpoint))
 
 
 def endpoint_transformer(
-    client: OpenF1Client,
-    endpoint: catalogue.Endpoint,
-    ledger: LoadLedger,
-    wanted: Callable[[dict[str, Any], str], bool],
-    on_fetched: Callable[[dict[str, Any], str, int], None],
-    dropped: Counter[str],
-    scratch: Path,
+    context: LoadContext, endpoint: catalogue.Endpoint
 ) -> Callable[[dict[str, Any]], Iterator[Any]]:
     """A transformer body fetching ``endpoint`` (not telemetry) for each session piped into it."""
 
     def fetch(session: dict[str, Any]) -> Iterator[Any]:
-        if not wanted(session, endpoint.name):
+        if not context.wanted(session, endpoint.name):
             return
         session_key = session["session_key"]
-        records = prepare(client.get(endpoint.name, {"session_key": session_key}), endpoint, dropped)
+        records = prepare(context.client.get(endpoint.name, {"session_key": session_key}), endpoint, context.dropped)
         table = as_arrow(records, endpoint)
         if table is None:
             yield records
         else:
-            path = scratch / f"{endpoint.name}-{session_key}.parquet"
+            path = context.scratch / f"{endpoint.name}-{session_key}.parquet"
             write_import_file(table, path, dlt.current.load_package_state()["load_id"])
             yield dlt.mark.with_file_import(str(path), "parquet", table.num_rows)
-        _mark_fetched(ledger, on_fetched, session, endpoint.name, len(records))
+        context.mark_fetched(session, endpoint.name, len(records))
 
     return fetch
 
 
-def _mark_fetched(
-    ledger: LoadLedger,
-    on_fetched: Callable[[dict[str, Any], str, int], None],
-    session: dict[str, Any],
-    endpoint: str,
-    rows: int,
-) -> None:
-    """A session's endpoint is in the load package: the ledger (saved with the package) and the progress."""
-    with _BOOKKEEPING:
-        ledger.mark(session, endpoint)
-    on_fetched(session, endpoint, rows)
-
-
 @dlt.source(name="openf1", max_table_nesting=0, root_key=False)
 def openf1_source(
-    client: OpenF1Client,
+    context: LoadContext,
     meetings: Sequence[dict[str, Any]],
     sessions: Sequence[dict[str, Any]],
     endpoints: Sequence[str],
-    ledger: LoadLedger,
-    wanted: Callable[[dict[str, Any], str], bool],
-    on_fetched: Callable[[dict[str, Any], str, int], None] = lambda session, endpoint, rows: None,
-    telemetry_window: timedelta | None = timedelta(minutes=10),
     load_parents: bool = True,
-    dropped: Counter[str] | None = None,
-    *,
-    scratch: Path,
 ) -> Iterator[DltResource]:
     """OpenF1 for the given meetings and sessions; per-session ``endpoints`` resolve from the sessions rows.
 
     ``load_parents=False`` still pipes the sessions into the children but loads neither parent table (the
-    pipeline loads parents once per run, then children session by session). ``scratch``: a folder on the
-    pipeline's file system for the Parquet files dlt imports, kept until the run ends.
+    pipeline loads parents once per run, then children session by session).
     """
-    dropped = Counter() if dropped is None else dropped
-    yield parent_resource("meetings", meetings, dropped, selected=load_parents)
-    sessions_resource = parent_resource("sessions", sessions, dropped, selected=load_parents)
+    yield parent_resource("meetings", meetings, context.dropped, selected=load_parents)
+    sessions_resource = parent_resource("sessions", sessions, context.dropped, selected=load_parents)
     yield sessions_resource
     workers = telemetry.SharedWorkers(users=sum(catalogue.get(name).telemetry for name in endpoints))
     for name in endpoints:
@@ -234,9 +239,7 @@ def openf1_source(
         if not endpoint.per_session:
             continue
         if endpoint.telemetry:
-            yield telemetry_resource(
-                client, endpoint, sessions, ledger, wanted, on_fetched, telemetry_window, dropped, scratch, workers
-            )
+            yield telemetry_resource(context, endpoint, sessions, workers)
             continue
-        body = endpoint_transformer(client, endpoint, ledger, wanted, on_fetched, dropped, scratch)
+        body = endpoint_transformer(context, endpoint)
         yield dlt.transformer(body, data_from=sessions_resource, **_resource_hints(endpoint))

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 
 SESSION_IN_PROGRESS = "Session in progress, access is restricted to authenticated users until the session ends."
 
@@ -99,7 +99,6 @@ def _parse_value(name: str, text: str) -> object:
 class Decision:
     """What to do to one request: refuse it with ``status`` (and a detail), and/or delay and cut its answer."""
 
-    number: int
     status: int | None = None
     detail: str = ""
     delay: float = 0.0
@@ -117,9 +116,9 @@ class FaultPlan:
         self.config = config or FaultConfig()
         self.count = 0
 
-    def reset(self, config: FaultConfig | None = None) -> None:
+    def reset(self, config: FaultConfig) -> None:
         with self._lock:
-            self.config = config if config is not None else self.config
+            self.config = config
             self.count = 0
 
     def _draw(self, kind: str, number: int) -> float:
@@ -131,20 +130,13 @@ class FaultPlan:
             number, config = self.count, self.config
         refused = number <= config.session_in_progress or self._draw("401", number) < config.session_in_progress_rate
         if refused and not authenticated:
-            return Decision(number, 401, SESSION_IN_PROGRESS)
+            return Decision(401, SESSION_IN_PROGRESS)
         if config.burst_429 and (
             (number - 1) % config.burst_every < config.burst_429 if config.burst_every else number <= config.burst_429
         ):
-            return Decision(number, 429, "Rate exceeded")
+            return Decision(429, "Rate exceeded")
         if self._draw("error", number) < config.error_rate:
             code = config.error_codes[int(self._draw("code", number) * len(config.error_codes))]
-            return Decision(number, code, _DETAILS.get(code, "Server Error"))
+            return Decision(code, _DETAILS.get(code, "Server Error"))
         delay = config.slow_seconds if self._draw("slow", number) < config.slow_rate else 0.0
-        return Decision(number, delay=delay, truncate=self._draw("truncate", number) < config.truncate_rate)
-
-
-def with_changes(config: FaultConfig, **changes: object) -> FaultConfig:
-    """A copy of ``config`` with some fields changed (checked)."""
-    changed = replace(config, **changes)  # type: ignore[arg-type]
-    changed.check()
-    return changed
+        return Decision(delay=delay, truncate=self._draw("truncate", number) < config.truncate_rate)

@@ -104,6 +104,8 @@ class SnapshotStore:
                 f"(endpoints: {', '.join(snapshot.ENDPOINTS)})"
             )
         self._lock = threading.Lock()
+        self._queries = 0  # requests reading the tables now (close waits for them)
+        self._no_queries = threading.Condition(self._lock)
         self.con = duckdb.connect(str(db_path) if db_path else ":memory:")
         # DuckDB draws a progress bar on stdout for slow queries; stdout carries the "serving ..." line.
         self.con.execute("SET enable_progress_bar = false")
@@ -238,7 +240,7 @@ class SnapshotStore:
         except snapshot.SnapshotError as precise:
             return precise
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-        return snapshot.SnapshotError(f"{path}: cannot be read ({first_line}); re-record or regenerate the file")
+        return snapshot.SnapshotError(f"{path}: cannot be read ({first_line}); {snapshot.WRITE_AGAIN}")
 
     def _ordered_sessions(
         self, endpoint: str, lazy: dict[int, list[tuple[int, Path]]]
@@ -290,6 +292,8 @@ class SnapshotStore:
         lazy = self.lazy_files.get(endpoint, {})
         wanted = sorted(lazy if sessions is None else {int(s) for s in sessions if s in lazy})
         pinned: list[str] = []
+        with self._lock:
+            self._queries += 1
         try:
             for session in wanted:
                 pinned.append(self._pin(endpoint, session))
@@ -299,6 +303,8 @@ class SnapshotStore:
             with self._lock:
                 self._release(pinned)
                 self._evict()
+                self._queries -= 1
+                self._no_queries.notify_all()
 
     def _pin(self, endpoint: str, session: int) -> str:
         """The session's on-demand table, read now unless held already, counted as in use until released.
@@ -378,6 +384,12 @@ class SnapshotStore:
         """A connection of its own for one request thread (DuckDB connections are not shared across threads)."""
         with self._lock:
             return self.con.cursor()
+
+    def held_sessions(self) -> list[tuple[str, int]]:
+        """The (endpoint, session_key) of the on-demand telemetry tables held now, least recently used first."""
+        with self._lock:
+            held = list(self._lazy_tables)
+        return [(endpoint, int(session)) for endpoint, session in (table.split("@") for table in held)]
 
     def has(self, endpoint: str) -> bool:
         return endpoint in self.typed_columns
@@ -478,8 +490,11 @@ class SnapshotStore:
                 cursor.close()
         return sorted(row[0] for row in rows)
 
-    def close(self) -> None:
+    def close(self, wait_s: float = 30.0) -> None:
+        """Close the database once the requests reading it are done (DuckDB refuses to close a connection
+        whose cursor is busy: a request thread may still be finishing an answer its client has whole)."""
         with self._lock:
+            self._no_queries.wait_for(lambda: self._queries == 0, timeout=wait_s)
             for table in self._lazy_tables:  # not left in a --db cache file
                 self.con.execute(f'DROP TABLE IF EXISTS "{table}"')
             self.con.close()

@@ -1,0 +1,76 @@
+"""The DuckDB warehouse file as the loader meets it: a folder it can write in, and no other process holding it.
+
+Both are checked before anything is fetched, and each failure is one line naming the cause and the fix. The
+wording of a held file is the Makefile guard's (``serving/holder.py``), so a user reads the same advice
+whichever of the two meets it first.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+
+
+class WarehouseError(RuntimeError):
+    """A warehouse file the loader cannot write; the message names the fix."""
+
+
+def working_folder(warehouse: Path) -> Path:
+    """dlt's working folder: beside the warehouse file, so warehouses side by side never share state."""
+    return warehouse.parent / ".dlt" / warehouse.stem
+
+
+def prepare(warehouse: Path) -> Path:
+    """Make the warehouse's folder and dlt's working folder, check both take files, and check no other
+    process holds the warehouse file; return the working folder. WarehouseError when one fails."""
+    folder = working_folder(warehouse)
+    for place in (warehouse.parent, folder):
+        try:
+            place.mkdir(parents=True, exist_ok=True)
+            tempfile.TemporaryFile(dir=place).close()
+        except OSError as error:
+            raise WarehouseError(_cannot_write(warehouse, place, error)) from None
+    if warehouse.exists():
+        try:
+            duckdb.connect(str(warehouse)).close()
+        except duckdb.IOException as error:
+            raise WarehouseError(held_message(warehouse, str(error)) or f"cannot open {warehouse}: {error}") from None
+    return folder
+
+
+def _cannot_write(warehouse: Path, place: Path, error: OSError) -> str:
+    """The folder that refused (``place``, or its nearest parent that exists when it could not be made), the fix."""
+    refused = next((p for p in (place, *place.parents) if p.is_dir()), place)
+    return (
+        f"cannot write in {refused} ({error.strerror or error}): the warehouse {warehouse} and the loader's "
+        f"working folder live there; pass WAREHOUSE=<a .duckdb file in a folder you can write to>"
+    )
+
+
+def command_line(pid: int) -> str:
+    """The command line of process ``pid`` ("" when /proc does not tell), on one line, at most 160 characters."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return ""
+    text = " ".join(" ".join(word.decode(errors="replace") for word in raw.split(b"\0") if word).split())
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def held_message(warehouse: Path | str, error: str) -> str | None:
+    """One line naming the process holding ``warehouse`` and what to do, or None when ``error`` (a DuckDB
+    error's text) is not DuckDB's "Conflicting lock"."""
+    match = LOCK_HOLDER.search(error)
+    if not match:
+        return None
+    pid = int(match["pid"])
+    program = command_line(pid) or match["program"]
+    return (
+        f"{warehouse} is in use by another process (PID {pid}: {program}); "
+        f"close that program or stop it (kill {pid}), then run the command again"
+    )

@@ -447,7 +447,7 @@ superset: $(INSTALLED) ## Apache Superset on the published copy, offline: instal
 
 .PHONY: test-superset
 test-superset: $(INSTALLED) ## Superset end to end (installs .venv-superset once): REST login, SQL Lab, every chart's data = plain DuckDB SQL
-	@OPENF1_SUPERSET_TEST=1 $(PY) -m pytest -q tests/test_superset.py
+	@OPENF1_SUPERSET_TEST=1 $(PY) -m pytest -q tests/superset_bi/test_superset.py
 
 # ---- benchmark (not part of make test) ---------------------------------------------------------------------
 .PHONY: bench

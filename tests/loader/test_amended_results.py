@@ -26,7 +26,7 @@ from openf1_replay.server import ReplayServer
 from openf1_replay.simulator import simulate
 from openf1_replay.snapshot import ENDPOINTS, endpoint_files, iter_records
 from tests.conftest import ROOT, run_module
-from tests.test_pipeline import expected_rows, table_counts
+from tests.loader.test_pipeline import expected_rows, table_counts
 
 PIPELINE = "dlt_pipelines.pipeline"
 RACE_POINTS = (25, 18, 15, 12, 10, 8, 6, 4, 2, 1)

@@ -26,7 +26,7 @@ import pytest
 from reports import quality
 from reports.render import render
 from tests.conftest import ROOT, real_snapshot
-from tests.test_reports import parse, rows, sample_warehouse
+from tests.reports.test_reports import parse, rows, sample_warehouse
 
 # make's SAMPLE_DIR (SAMPLE_SEASON, SAMPLE_ROUNDS, SAMPLE_SEED, SAMPLE_HZ): the snapshot the sample warehouse is loaded
 # from, and its truth sidecar beside it

@@ -35,7 +35,7 @@ from openf1_replay import recorder
 from openf1_replay.server import FaultConfig, ReplayServer
 from openf1_replay.snapshot import SnapshotWriter
 from tests.conftest import ROOT, run_module
-from tests.test_pipeline import table_counts
+from tests.loader.test_pipeline import table_counts
 
 SESSION = 9001
 START = datetime(2025, 3, 16, 4, 0, tzinfo=UTC)

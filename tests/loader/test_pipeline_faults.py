@@ -21,7 +21,7 @@ import duckdb
 import pytest
 
 from tests.conftest import ROOT, die_with_parent, real_snapshot, run_module, stop_process
-from tests.test_pipeline import table_counts
+from tests.loader.test_pipeline import table_counts
 
 PIPELINE = "dlt_pipelines.pipeline"
 

@@ -26,7 +26,7 @@ import pytest
 from openf1_replay import recorder, snapshot
 from openf1_replay.server import FaultConfig, ReplayServer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REAL = Path(os.environ.get("OPENF1_SHARED", ROOT.parent / "shared")) / "openf1-real"
 ABU_DHABI = "2025-abu-dhabi-race"
 SEASON = "2024-season"

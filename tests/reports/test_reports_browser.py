@@ -19,7 +19,7 @@ from reports import browser
 from reports.pages import race_path
 from reports.render import render
 from tests.conftest import ROOT
-from tests.test_reports import parse, race_sessions, sample_warehouse
+from tests.reports.test_reports import parse, race_sessions, sample_warehouse
 
 SCREENSHOTS = ROOT / "target" / "report-screenshots"
 

@@ -1,7 +1,7 @@
 """The race and season pages' builders: one per chart, a named style per driver, nothing computed in Python.
 
 Fast: the builders get rows shaped like the marts' (from ``reports/queries.py``, run on a small in-memory
-``marts`` schema where SQL is involved); the whole site against the sample is ``tests/test_reports.py``.
+``marts`` schema where SQL is involved); the whole site against the sample is ``tests/reports/test_reports.py``.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ import pytest
 from reports import quality
 from reports.render import environment, render
 from tests.conftest import dbt_env, run_module
-from tests.test_reports import parse, sample_warehouse
+from tests.reports.test_reports import parse, sample_warehouse
 
 ARTEFACTS = ("build_results.json", "build_manifest.json", "manifest.json", "run_results.json", "sources.json")
 

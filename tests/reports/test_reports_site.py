@@ -1,6 +1,6 @@
 """The report site is replaced whole: a render that fails keeps the previous site, an interrupted one is cleaned up.
 
-Renders the sample (``tests/test_reports.py``'s warehouse) through ``python -m reports.render``, as ``make
+Renders the sample (``tests/reports/test_reports.py``'s warehouse) through ``python -m reports.render``, as ``make
 reports`` does, then breaks the warehouse (a damaged file, a file without the marts) or kills the render.
 """
 
@@ -19,7 +19,7 @@ import pytest
 from reports import swap
 from reports.render import main
 from tests.conftest import ROOT, run_module
-from tests.test_reports import sample_warehouse
+from tests.reports.test_reports import sample_warehouse
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ from openf1_replay.server.query import QueryError, parse_datetime, parse_query
 from openf1_replay.snapshot import SnapshotError, SnapshotWriter
 from tests.conftest import die_with_parent
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REAL = Path(os.environ.get("OPENF1_SHARED", ROOT.parent / "shared")) / "openf1-real"
 ABU_DHABI = "2025-abu-dhabi-race"
 SEASON = "2024-season"

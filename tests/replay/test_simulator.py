@@ -32,7 +32,7 @@ from openf1_replay.snapshot import (
     read_index,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REAL = Path(os.environ.get("OPENF1_SHARED", ROOT.parent / "shared")) / "openf1-real"
 HZ = 1.0
 RACE_POINTS = (25, 18, 15, 12, 10, 8, 6, 4, 2, 1)

@@ -2,7 +2,7 @@
 public interface of the last passing build, swapped in whole, and a failing build publishes nothing.
 
 A reader holding the copy throughout a ``make build`` (it keeps its snapshot, a new reader sees the new build)
-is tests/test_bi.py's, with the DuckDB 1.5 a BI tool embeds."""
+is tests/bi/test_bi.py's, with the DuckDB 1.5 a BI tool embeds."""
 
 from __future__ import annotations
 

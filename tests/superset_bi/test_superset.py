@@ -26,7 +26,7 @@ import yaml
 from superset_bi import provision, venv
 from superset_bi.server import running_superset
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = ROOT / "superset_bi" / "bundle"
 CHARTS = sorted((BUNDLE / "charts").glob("*.yaml"))
 # each dashboard chart's numbers as plain SQL over the published copy, in the chart's row order

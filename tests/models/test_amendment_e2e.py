@@ -18,8 +18,8 @@ import pytest
 
 from reports.pages import race_path
 from tests.conftest import dbt_env, run_module
-from tests.test_amended_results import load, redated, simulate_pair
-from tests.test_reports import parse
+from tests.loader.test_amended_results import load, redated, simulate_pair
+from tests.reports.test_reports import parse
 
 pytestmark = pytest.mark.slow
 

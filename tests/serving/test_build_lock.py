@@ -14,7 +14,7 @@ import pytest
 
 from serving import buildlock
 from tests.conftest import ROOT
-from tests.test_makefile import run_make
+from tests.make.test_makefile import run_make
 
 
 def _hold(lock: Path, warehouse: Path, seconds: int = 60) -> subprocess.Popen[bytes]:

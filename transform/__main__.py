@@ -3,7 +3,8 @@
     python -m transform --target dev [--unit-tests] [--full-refresh] [--built-in warehouse/openf1.duckdb]
 
 In order: the record of the last passing build is removed (make publish refuses until this one passes); dbt parses
-the project; ``dbt build`` runs (seeds, models, data tests; unit tests with ``--unit-tests``) with its progress as
+the project and lists the raw tables (macros/raw_inventory.sql; none loaded yet: one line saying make load first);
+``dbt build`` runs (seeds, models, data tests; unit tests with ``--unit-tests``) with its progress as
 one count (in place on a terminal, a few plain lines elsewhere), after an on-run-start hook has dropped what an
 interrupted run left (macros/drop_build_leftovers.sql, said in one line). A failed build prints each failing node on
 one line and where dbt's log is, and exits 1. A passing build is recorded (transform/record.py), then source
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from dbt_common.events.base_types import EventMsg
@@ -51,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     target = Path(os.environ.get("DBT_TARGET_PATH", "target"))
     log = str(Path(os.environ.get("DBT_LOG_PATH", "logs")) / "dbt.log")
     raw_schema = os.environ.get("OPENF1_RAW_SCHEMA", "raw_openf1")
+    where = args.built_in or "the warehouse"
     print(header(args), flush=True)
     forget_passing_build(target)
     progress = BuildProgress(sys.stdout)
@@ -69,6 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         progress.status("reading the project ...")
         dbt.parse()
+        progress.status("looking at the raw tables ...")
+        inventory = raw_inventory(dbt, log, progress.say)
+        if inventory is not None and not inventory:
+            progress.close()
+            print(f"dbt build: nothing loaded into {raw_schema} of {where}: run make load first (or make build)")
+            return 1
         progress.status("starting ...")
         run = dbt.build(unit_tests=args.unit_tests, full_refresh=args.full_refresh, on_event=on_build_event)
     except DbtFailed as error:
@@ -80,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         print("dbt build interrupted: nothing published (the next build cleans up what it left)")
         return 130
     progress.close()
-    inventory = raw_inventory(dbt, log)
+    inventory = inventory or []
     if not run.passed:
         failures = run.failures
         for line in messages.failure_lines(failures):
@@ -92,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         print(messages.failed_line(len(failures), run.skipped, log))
         return 1
     record_passing_build(target)
-    print(f"dbt build passed: models and tests in {args.built_in or 'the warehouse'}")
+    print(f"dbt build passed: models and tests in {where}")
     note = freshness_note(dbt, inventory, raw_schema, log)
     if note:
         print(note)
@@ -101,13 +110,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def raw_inventory(dbt: Dbt, log: str) -> list[RawTable]:
-    """The raw tables and their variant columns; [] (with a note) when the inventory itself cannot run."""
+def raw_inventory(dbt: Dbt, log: str, say: Callable[[str], None]) -> list[RawTable] | None:
+    """The raw tables and their variant columns; None (with a note) when the inventory itself cannot run."""
     try:
         return dbt.raw_inventory()
     except DbtFailed as error:
-        print(f"note: could not list the raw tables' variant columns ({error}): see {log}")
-        return []
+        say(f"note: could not list the raw tables and their variant columns ({error}): see {log}")
+        return None
 
 
 def freshness_note(dbt: Dbt, inventory: list[RawTable], raw_schema: str, log: str) -> str:

@@ -103,10 +103,15 @@ class Dbt:
         self.on_event = on_event
         self.manifest: Manifest | None = None
 
-    def _invoke(self, command: Sequence[str], extra: Sequence[str] = (), on_event: EventHandler | None = None):
+    def _invoke(
+        self, command: Sequence[str], extra: Sequence[str] = (), on_event: EventHandler | None = None
+    ) -> dbtRunnerResult:
         callbacks = [handler for handler in (self.on_event, on_event) if handler is not None]
         runner = dbtRunner(manifest=self.manifest, callbacks=callbacks)
-        return runner.invoke([*command, "--target", self.target, *QUIET, *extra])
+        result = runner.invoke([*command, "--target", self.target, *QUIET, *extra])
+        if isinstance(result.exception, KeyboardInterrupt):
+            raise KeyboardInterrupt  # dbtRunner returns Ctrl-C as a result: it stops us too
+        return result
 
     def parse(self) -> Manifest:
         """Parse the project (partially, as dbt does by default); DbtFailed when it does not parse."""

@@ -1,5 +1,5 @@
-"""dbt, run in this process (dbt's programmatic ``dbtRunner``): the project parsed once, then the build, the raw
-inventory and source freshness on that one parse.
+"""dbt, run in this process (dbt's programmatic ``dbtRunner``): the project parsed once, then the raw inventory, the
+build and source freshness on that one parse (no command parses it again).
 
 dbt's own console output is off (``--log-level none``); its full debug log still goes to ``DBT_LOG_PATH/dbt.log``.
 What the user sees is printed by the caller from the results and from the events handed to ``on_event``.

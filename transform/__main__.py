@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         progress.close()
         print("dbt build interrupted: nothing published (the next build cleans up what it left)")
         return 130
-    progress.close()
+    progress.close(ended=True)
     inventory = inventory or []
     if not run.passed:
         failures = run.failures

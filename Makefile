@@ -72,8 +72,8 @@ WITH_UNIT_TESTS := $(filter 1 true yes,$(UNIT_TESTS))
 WITH_FULL_REFRESH := $(filter 1 true yes,$(FULL_REFRESH))
 # sessions fetched again may be older than the newest one built: the incremental models (fct_laps,
 # lap_telemetry_features) only add newer sessions, so a full refresh of the data rebuilds them from scratch
-TRANSFORM_ARGS := --target $(DBT_TARGET) --built-in "$(BUILT_IN)" $(if $(WITH_UNIT_TESTS),--unit-tests) \
-	$(if $(WITH_FULL_REFRESH),--full-refresh)
+TRANSFORM_ARGS := --target $(DBT_TARGET) --dbt-target "$(DBT_TARGET_PATH)" --built-in "$(BUILT_IN)" \
+	$(if $(WITH_UNIT_TESTS),--unit-tests) $(if $(WITH_FULL_REFRESH),--full-refresh)
 
 LOAD_ARGS := --source "$(LOAD_FROM)" --destination $(DESTINATION) --warehouse "$(WAREHOUSE)" \
 	$(if $(SEASON),--season $(SEASON)) $(if $(MEETING),--meeting $(MEETING)) \

@@ -9,7 +9,7 @@ import pytest
 
 from transform import messages
 from transform.progress import BuildProgress
-from transform.runner import Freshness, NodeOutcome, RawTable, Staleness
+from transform.runner import Freshness, NodeOutcome, RawTable, Staleness, build_arguments
 
 
 class Clock:
@@ -122,3 +122,14 @@ def test_the_final_count_is_what_ran_when_dbt_announced_more() -> None:
         progress.finished("pass")
     progress.close(ended=True)
     assert out.getvalue().splitlines()[-1] == "dbt build: 10/10 nodes, 0 failed"
+
+
+def test_a_build_leaves_unit_tests_out_unless_asked_and_refreshes_only_when_asked() -> None:
+    """make transform runs seeds, models and data tests; UNIT_TESTS=1 (make test) adds the unit tests."""
+    plain = build_arguments(unit_tests=False, full_refresh=False)
+    assert "--exclude-resource-type" in plain and plain[plain.index("--exclude-resource-type") + 1] == "unit_test"
+    assert "--full-refresh" not in plain
+    assert "unit_test" not in " ".join(build_arguments(unit_tests=True, full_refresh=False))
+    assert "--full-refresh" in build_arguments(unit_tests=False, full_refresh=True)
+    # a selection that matches nothing fails instead of passing with nothing built
+    assert '{"error": ["NoNodesForSelectionCriteria"]}' in plain

@@ -1,6 +1,7 @@
 """make transform: ``dbt build`` with its progress as a count, then what the build should tell its user.
 
-    python -m transform --target dev [--unit-tests] [--full-refresh] [--built-in warehouse/openf1.duckdb]
+    python -m transform --target dev --dbt-target target/warehouse_openf1 [--unit-tests] [--full-refresh] \
+        [--built-in warehouse/openf1.duckdb]
 
 In order: the record of the last passing build is removed (make publish refuses until this one passes); dbt parses
 the project and lists the raw tables (macros/raw_inventory.sql; none loaded yet: one line saying make load first);
@@ -12,8 +13,7 @@ freshness runs on the raw tables that hold rows (writing sources.json; one line 
 last lines name every variant column of the raw schema with its rows: values dlt kept aside because their type
 changed, which every model reads as null.
 
-dbt reads DBT_PROFILES_DIR, DBT_TARGET_PATH, DBT_LOG_PATH and OPENF1_WAREHOUSE from the environment (the Makefile
-exports them).
+dbt reads DBT_PROFILES_DIR, DBT_LOG_PATH and OPENF1_WAREHOUSE from the environment (the Makefile exports them).
 """
 
 from __future__ import annotations
@@ -40,6 +40,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--unit-tests", action="store_true", help="run dbt's unit tests too")
     parser.add_argument("--full-refresh", action="store_true", help="dbt build --full-refresh")
     parser.add_argument("--built-in", default="", help="where the models land, for the closing line")
+    parser.add_argument(
+        "--dbt-target",
+        type=Path,
+        default=Path(os.environ.get("DBT_TARGET_PATH", "target")),
+        help="dbt's target folder: its artefacts and the passing build's record (default: $DBT_TARGET_PATH)",
+    )
     return parser.parse_args(argv)
 
 
@@ -50,7 +56,7 @@ def header(args: argparse.Namespace) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    target = Path(os.environ.get("DBT_TARGET_PATH", "target"))
+    target = args.dbt_target
     log = str(Path(os.environ.get("DBT_LOG_PATH", "logs")) / "dbt.log")
     raw_schema = os.environ.get("OPENF1_RAW_SCHEMA", "raw_openf1")
     where = args.built_in or "the warehouse"
@@ -68,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         elif event.info.name == "NodeFinished":
             progress.finished(event.data.run_result.status)
 
-    dbt = Dbt(args.target, on_event=on_event)
+    dbt = Dbt(args.target, target, on_event=on_event)
     try:
         progress.status("reading the project ...")
         dbt.parse()

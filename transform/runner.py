@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from dbt.cli.main import dbtRunner, dbtRunnerResult
@@ -98,8 +99,9 @@ def exception_line(result: dbtRunnerResult) -> str:
 class Dbt:
     """The dbt project of the current directory on one target, parsed once."""
 
-    def __init__(self, target: str, on_event: EventHandler | None = None) -> None:
+    def __init__(self, target: str, target_path: Path, on_event: EventHandler | None = None) -> None:
         self.target = target
+        self.target_path = target_path  # dbt's artefacts: manifest.json, run_results.json, sources.json
         self.on_event = on_event
         self.manifest: Manifest | None = None
 
@@ -108,7 +110,9 @@ class Dbt:
     ) -> dbtRunnerResult:
         callbacks = [handler for handler in (self.on_event, on_event) if handler is not None]
         runner = dbtRunner(manifest=self.manifest, callbacks=callbacks)
-        result = runner.invoke([*command, "--target", self.target, *QUIET, *extra])
+        result = runner.invoke(
+            [*command, "--target", self.target, "--target-path", str(self.target_path), *QUIET, *extra]
+        )
         if isinstance(result.exception, KeyboardInterrupt):
             raise KeyboardInterrupt  # dbtRunner returns Ctrl-C as a result: it stops us too
         return result
@@ -123,12 +127,7 @@ class Dbt:
 
     def build(self, unit_tests: bool, full_refresh: bool, on_event: EventHandler) -> BuildRun:
         """``dbt build``: seeds, models and data tests (and unit tests); DbtFailed when no node could run."""
-        extra = [*NO_EMPTY_SELECTION]
-        if not unit_tests:
-            extra += ["--exclude-resource-type", "unit_test"]
-        if full_refresh:
-            extra.append("--full-refresh")
-        result = self._invoke(["build"], extra, on_event)
+        result = self._invoke(["build"], build_arguments(unit_tests, full_refresh), on_event)
         run = result.result
         if run is None or not getattr(run, "results", None):
             raise DbtFailed(exception_line(result))
@@ -193,6 +192,18 @@ class Dbt:
             elif status != "pass":
                 errors.append(table)
         return Freshness(checked=tuple(sorted(sources)), stale=tuple(stale), errors=tuple(sorted(errors)))
+
+
+def build_arguments(unit_tests: bool, full_refresh: bool) -> list[str]:
+    """dbt build's options besides the target: the unit tests check the SQL's logic on fixtures, not the data, so a
+    build leaves them out unless asked (make test asks: UNIT_TESTS=1); a full refresh rebuilds the incremental
+    models from scratch (sessions fetched again may be older than the newest one built)."""
+    arguments = [*NO_EMPTY_SELECTION]
+    if not unit_tests:
+        arguments += ["--exclude-resource-type", "unit_test"]
+    if full_refresh:
+        arguments.append("--full-refresh")
+    return arguments
 
 
 def node_outcome(node_result: Any) -> NodeOutcome:

@@ -73,10 +73,10 @@ DBT_ARGS := --target $(DBT_TARGET)
 # so they run in make test (UNIT_TESTS=1), not in every build. bench/__main__.py builds the same way.
 WITH_UNIT_TESTS := $(filter 1 true yes,$(UNIT_TESTS))
 WITH_FULL_REFRESH := $(filter 1 true yes,$(FULL_REFRESH))
-DBT_BUILD_ARGS := $(DBT_ARGS) $(if $(WITH_UNIT_TESTS),,--exclude-resource-type unit_test)
 # sessions fetched again may be older than the newest one built: the incremental models (fct_laps,
 # lap_telemetry_features) only add newer sessions, so a full refresh of the data rebuilds them from scratch
-DBT_BUILD_ARGS += $(if $(WITH_FULL_REFRESH),--full-refresh)
+TRANSFORM_ARGS := --target $(DBT_TARGET) --dbt-target "$(DBT_TARGET_PATH)" --built-in "$(BUILT_IN)" \
+	$(if $(WITH_UNIT_TESTS),--unit-tests) $(if $(WITH_FULL_REFRESH),--full-refresh)
 
 LOAD_ARGS := --source "$(LOAD_FROM)" --destination $(DESTINATION) --warehouse "$(WAREHOUSE)" \
 	$(if $(SEASON),--season $(SEASON)) $(if $(MEETING),--meeting $(MEETING)) \
@@ -198,21 +198,9 @@ transform: $(INSTALLED) ## dbt build: seeds, models and their data tests (DESTIN
 .PHONY: _transform
 _transform: $(INSTALLED)
 	@$(GUARD_WAREHOUSE)
-	@echo "dbt build --target $(DBT_TARGET): seeds, models, data tests$(if $(WITH_UNIT_TESTS), and unit tests)$(if $(WITH_FULL_REFRESH), (full refresh)) ..."
-	@# no passing build on record while this one runs (make publish refuses); its manifest stays for readers
-	@# (the BI check) until a passing build replaces it
-	@rm -f "$(DBT_TARGET_PATH)/build_results.json"
-	@$(DBT) build $(DBT_BUILD_ARGS) --quiet --warn-error-options '{"error": ["NoNodesForSelectionCriteria"]}' || \
-		{ echo "dbt build failed: see $(DBT_LOG_PATH)/dbt.log (nothing published: readers keep the last good build)"; exit 1; }
-	@# what make publish reads: the results of a build in which every model and test passed, and its manifest
-	@cp "$(DBT_TARGET_PATH)/manifest.json" "$(DBT_TARGET_PATH)/.build_manifest.json" && \
-		mv "$(DBT_TARGET_PATH)/.build_manifest.json" "$(DBT_TARGET_PATH)/build_manifest.json"
-	@cp "$(DBT_TARGET_PATH)/run_results.json" "$(DBT_TARGET_PATH)/build_results.json"
-	@echo "dbt build passed: models and tests in $(BUILT_IN)"
-	@# The data-quality page reads sources.json; a snapshot without some endpoints makes freshness complain
-	@# about those tables, so this step only notes it.
-	@$(DBT) source freshness $(DBT_ARGS) --quiet >"$(DBT_TARGET_PATH)/source-freshness.txt" 2>&1 || \
-		echo "note: dbt source freshness reported stale or missing sources (see $(DBT_TARGET_PATH)/source-freshness.txt)"
+	@# transform/: dbt's progress as a count; on success build_results.json + build_manifest.json (what make
+	@# publish reads), a note on stale sources, the raw schema's variant columns; on failure the failing nodes
+	@$(PY) -m transform $(TRANSFORM_ARGS)
 
 .PHONY: publish
 publish: $(INSTALLED) ## Publish the last passing build's marts and features: PUBLISHED (DuckDB 1.4+ file) and PUBLISHED_PARQUET/ (make build ends with it)

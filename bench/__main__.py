@@ -129,7 +129,7 @@ class Bench:
             shutil.rmtree(env["DBT_TARGET_PATH"], ignore_errors=True)
         warn = '{"error": ["NoNodesForSelectionCriteria"]}'
         command = [DBT, "build", "--target", "dev", "--warn-error-options", warn]
-        command += ["--exclude-resource-type", "unit_test"]  # as make transform (the Makefile's DBT_BUILD_ARGS)
+        command += ["--exclude-resource-type", "unit_test"]  # as make transform (transform/runner.py)
         step = run_step(name, command, self.logs, env)
         self.record(stage, step)
         results = json.loads((Path(env["DBT_TARGET_PATH"]) / "run_results.json").read_text(encoding="utf-8"))

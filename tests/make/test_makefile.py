@@ -40,16 +40,17 @@ def make(*args: str, **env: str) -> str:
 
 
 def dbt_build_lines(plan: str) -> list[str]:
-    return [line for line in plan.splitlines() if "/dbt build " in line]
+    """The dbt build step of a plan: python -m transform (which runs dbt build; its options: transform/runner.py)."""
+    return [line for line in plan.splitlines() if " -m transform " in line]
 
 
 def test_build_leaves_unit_tests_to_make_test() -> None:
     (build,) = dbt_build_lines(make("-n", "build"))
-    assert "--target dev" in build and "--exclude-resource-type unit_test" in build
+    assert "--target dev" in build and "--unit-tests" not in build
     (with_units,) = dbt_build_lines(make("-n", "build", "UNIT_TESTS=1"))
-    assert "unit_test" not in with_units
+    assert "--unit-tests" in with_units
     (test_dbt,) = dbt_build_lines(make("-n", "test-dbt"))
-    assert "unit_test" not in test_dbt
+    assert "--unit-tests" in test_dbt
 
 
 def test_build_on_bigquery_renders_no_report_from_the_local_duckdb_file() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_group
 
 # a parent make's flags and the project's own variables in the caller's environment would change the plans
 _INHERITED = {
@@ -30,7 +30,7 @@ _INHERITED = {
 
 def run_make(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in _INHERITED}
-    return subprocess.run(["make", *args], cwd=ROOT, capture_output=True, text=True, timeout=120, env=clean | env)
+    return run_group(["make", *args], timeout=120, env=clean | env)
 
 
 def make(*args: str, **env: str) -> str:

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from openf1_replay.snapshot import iter_records
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_group
 
 SAMPLE = ROOT / "warehouse" / "samples" / "season-2025-r4-s7-hz1"  # the Makefile's SAMPLE_DIR
 WAREHOUSE = "warehouse/test/transform-drift.duckdb"
@@ -44,14 +44,11 @@ def drift_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, subproc
     warehouse.unlink(missing_ok=True)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(TARGET, ignore_errors=True)
-    done = subprocess.run(
+    done = run_group(
         [
             *("make", "load", "transform", f"WAREHOUSE={WAREHOUSE}", f"SOURCE={snapshot}"),
             *(f"SESSION={lap['session_key']}", "ENDPOINTS=laps"),
         ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
         timeout=1200,
     )
     yield lap, done

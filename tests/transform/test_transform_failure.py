@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import duckdb
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_group
 
 WAREHOUSE = "warehouse/test/transform-failure.duckdb"
 TARGET = ROOT / "target" / "warehouse_test_transform-failure"
@@ -19,7 +19,7 @@ EMPTY_TARGET = ROOT / "target" / "warehouse_test_transform-empty"
 
 
 def make(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["make", *args], cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    return run_group(["make", *args], timeout=1200)
 
 
 @pytest.fixture()

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import duckdb
 import pytest
 
-from tests.conftest import ROOT, published_paths
+from tests.conftest import ROOT, published_paths, run_group
 
 WAREHOUSE = "warehouse/test/transform-leftovers.duckdb"
 TARGET = ROOT / "target" / "warehouse_test_transform-leftovers"
@@ -20,9 +20,7 @@ LEFTOVERS = ("marts.fct_weather__dbt_backup", "staging.stg_openf1__laps__dbt_tmp
 
 
 def make(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["make", *args, f"WAREHOUSE={WAREHOUSE}"], cwd=ROOT, capture_output=True, text=True, timeout=1200
-    )
+    return run_group(["make", *args, f"WAREHOUSE={WAREHOUSE}"], timeout=1200)
 
 
 def leave_leftovers() -> None:

@@ -12,7 +12,7 @@ import subprocess
 import duckdb
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_group
 
 WAREHOUSE = "warehouse/test/transform-subset.duckdb"
 TARGET = ROOT / "target" / "warehouse_test_transform-subset"
@@ -26,11 +26,8 @@ def subset_build() -> subprocess.CompletedProcess[str]:
     warehouse.unlink(missing_ok=True)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(TARGET, ignore_errors=True)
-    done = subprocess.run(
+    done = run_group(
         ["make", "load", "transform", f"WAREHOUSE={WAREHOUSE}", f"ENDPOINTS={','.join(LOADED)}", "TELEMETRY=0"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
         timeout=1200,
     )
     yield done

@@ -41,7 +41,8 @@ def read_build(target: Path) -> BuildRecord:
             finished_at=datetime.fromisoformat(metadata["generated_at"].replace("Z", "+00:00")),
             invocation_id=str(metadata["invocation_id"]),
             elapsed_s=float(results.get("elapsed_time") or 0.0),
-            nodes=len(results.get("results", [])),
+            # as make transform counts them: dbt's run hooks (operation.*) are not nodes of the build
+            nodes=sum(not str(r.get("unique_id", "")).startswith("operation.") for r in results.get("results", [])),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return BuildRecord(target, "not_passed")

@@ -1,12 +1,19 @@
 """The DuckDB warehouse file as the loader meets it: a folder it can write in, and no other process holding it.
 
 Both are checked before anything is fetched, and each failure is one line naming the cause and the fix. The
-wording of a held file is the Makefile guard's (``serving/holder.py``), so a user reads the same advice
-whichever of the two meets it first.
+wording of a held file lives here; the Makefile's guard (``serving/holder.py``) says the same, so a user reads the
+same advice whichever of the two meets it first.
+
+One load at a time per working folder: ``prepare`` takes an exclusive ``flock`` on ``<working folder>/.run-lock``
+for the rest of the process (the kernel frees it when the process ends, however it ends), so two loads of one
+warehouse never share dlt's working folder and its load packages, even when started outside make (whose build
+lock stops a second build before it starts: ``serving/buildlock.py``).
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
 import tempfile
 from pathlib import Path
@@ -35,12 +42,37 @@ def prepare(warehouse: Path) -> Path:
             tempfile.TemporaryFile(dir=place).close()
         except OSError as error:
             raise WarehouseError(_cannot_write(warehouse, place, error)) from None
+    _hold_working_folder(warehouse, folder)
     if warehouse.exists():
         try:
             duckdb.connect(str(warehouse)).close()
         except duckdb.IOException as error:
             raise WarehouseError(held_message(warehouse, str(error)) or f"cannot open {warehouse}: {error}") from None
     return folder
+
+
+_held: dict[Path, int] = {}  # working folder -> its run lock's descriptor, open for the life of the process
+
+
+def _hold_working_folder(warehouse: Path, folder: Path) -> None:
+    """Take the working folder's run lock (never waiting): WarehouseError naming the load that holds it."""
+    if folder.resolve() in _held:
+        return  # this process holds it already (a second run in one process: tests)
+    lock = folder / ".run-lock"
+    descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        holder = lock.read_text().strip()
+        who = f"PID {holder}: {command_line(int(holder)) or 'a load'}" if holder.isdigit() else "another process"
+        raise WarehouseError(
+            f"another load of {warehouse} is running ({who}): wait for it to finish; two loads never share "
+            f"its working folder {folder}"
+        ) from None
+    os.ftruncate(descriptor, 0)
+    os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
+    _held[folder.resolve()] = descriptor
 
 
 def _cannot_write(warehouse: Path, place: Path, error: OSError) -> str:

@@ -9,38 +9,24 @@ every build fail deep inside dlt or dbt with a long traceback; this check runs f
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
 import duckdb
 
-LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+from dlt_pipelines.warehouse import LOCK_HOLDER, command_line, held_message
 
-
-def command_line(pid: int) -> str:
-    """The command line of process ``pid`` (its program name alone when /proc does not tell)."""
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return ""
-    words = [word.decode(errors="replace") for word in raw.split(b"\0") if word]
-    text = " ".join(" ".join(words).split())  # one line, even for a `python -c` script of several
-    return text if len(text) <= 160 else text[:157] + "..."
+__all__ = ["LOCK_HOLDER", "check_writable", "command_line", "lock_holder_message"]
 
 
 def lock_holder_message(warehouse: Path, error: str, published: Path | None = None) -> str | None:
-    """The one-line explanation of a DuckDB lock error on ``warehouse``, or None when ``error`` is not one."""
-    match = LOCK_HOLDER.search(error)
-    if not match:
+    """The one-line explanation of a DuckDB lock error on ``warehouse``, or None when ``error`` is not one: the
+    loader's wording (``dlt_pipelines.warehouse``, its one home), with where readers belong."""
+    held = held_message(warehouse, error)
+    if held is None:
         return None
-    pid = int(match["pid"])
-    program = command_line(pid) or match["program"]
     readers = f"; readers (BI tools, make query, make sql) belong on {published}" if published else ""
-    return (
-        f"error: {warehouse} is in use by another process (PID {pid}: {program}); "
-        f"close that program or stop it (kill {pid}), then run the command again{readers}"
-    )
+    return f"error: {held}{readers}"
 
 
 def check_writable(warehouse: Path, published: Path | None = None) -> str | None:

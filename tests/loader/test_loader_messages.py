@@ -140,8 +140,8 @@ def test_a_warehouse_held_by_another_process_is_one_line_naming_it(tmp_path: Pat
     assert f"kill {holder.pid}" in line and "run the command again" in line
 
 
-def test_the_loader_words_a_held_warehouse_as_the_makefile_guard_does(tmp_path: Path) -> None:
-    """Two copies of one sentence (the loader does not import the serving package): they must not drift."""
+def test_the_makefile_guard_words_a_held_warehouse_as_the_loader_does(tmp_path: Path) -> None:
+    """One sentence, one home (the loader's): the guard adds only where readers belong."""
     from dlt_pipelines.warehouse import held_message
     from serving.holder import lock_holder_message
 
@@ -149,3 +149,32 @@ def test_the_loader_words_a_held_warehouse_as_the_makefile_guard_does(tmp_path: 
     warehouse = tmp_path / "w.duckdb"
     assert lock_holder_message(warehouse, duckdb_says) == f"error: {held_message(warehouse, duckdb_says)}"
     assert held_message(warehouse, "IO Error: No space left on device") is None
+
+
+def test_a_second_load_of_one_warehouse_stops_at_once_naming_the_first(tmp_path: Path) -> None:
+    """Two loads never share dlt's working folder, even started outside make (whose build lock stops a second
+    build earlier): the second stops in one line before it fetches anything."""
+    warehouse = tmp_path / "w.duckdb"
+    folder = tmp_path / ".dlt" / "w"
+    folder.mkdir(parents=True)
+    code = (
+        "import sys, pathlib; from dlt_pipelines import warehouse; "
+        "warehouse.prepare(pathlib.Path(sys.argv[1])); print('held', flush=True); sys.stdin.read()"
+    )
+    first = subprocess.Popen(
+        [sys.executable, "-c", code, str(warehouse)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert first.stdout.readline().strip() == "held"
+        second = run_module(PIPELINE, "--source", "/nonexistent-never-read", "--warehouse", str(warehouse), timeout=120)
+    finally:
+        first.stdin.close()
+        first.wait(timeout=30)
+    assert second.returncode == 1
+    line = _one_line(second.stderr)
+    assert line.startswith(f"error: another load of {warehouse} is running (PID {first.pid}: "), line
+    assert "wait for it to finish" in line
+    assert sorted(p.name for p in folder.iterdir()) == [".run-lock"], "nothing of the second load was written"
+    # and once the first is gone, the folder is free again
+    again = run_module(PIPELINE, "--source", "/nonexistent-never-read", "--warehouse", str(warehouse), timeout=120)
+    assert "another load" not in again.stderr

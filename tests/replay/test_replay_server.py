@@ -588,6 +588,11 @@ def _split_telemetry(root: Path) -> tuple[list[Record], int, int]:
     return real_rows + copied, first, second
 
 
+# reading a session's real telemetry takes seconds, many on a busy machine: a timeout here is not the test's point
+READ_S = 120.0
+
+
+@pytest.mark.slow  # two minutes of real telemetry: not the inner loop
 def test_per_session_telemetry_is_read_on_demand(tmp_path: Path) -> None:
     """Telemetry files named for their session are read when that session is asked for, at most
     ``lazy_sessions`` at a time, and every answer is the one the whole snapshot gives."""
@@ -598,13 +603,14 @@ def test_per_session_telemetry_is_read_on_demand(tmp_path: Path) -> None:
         assert set(store.lazy_files["location"]) == {first, second}
         assert store.held_sessions() == []  # nothing read at start-up
         for session in (first, second, first):  # the second request evicts the first session's table
-            status, got = get_json(f"{server.base_url}/location?session_key={session}")
+            status, got = get_json(f"{server.base_url}/location?session_key={session}", timeout=READ_S)
             assert status == 200
             assert exact(got) == exact(openf1_order([r for r in everything if r["session_key"] == session]))
             assert store.held_sessions() == [("location", session)]
         low, high = "2024-06-09T18:30:00", "2024-06-09T18:40:00"
         status, got = get_json(
-            f"{server.base_url}/location?session_key={second}&driver_number={driver}&date>={low}&date<{high}"
+            f"{server.base_url}/location?session_key={second}&driver_number={driver}&date>={low}&date<{high}",
+            timeout=READ_S,
         )
         expected = [
             r
@@ -615,7 +621,8 @@ def test_per_session_telemetry_is_read_on_demand(tmp_path: Path) -> None:
         ]
         assert expected and exact(got) == exact(openf1_order(expected))
         status, got = get_json(
-            f"{server.base_url}/location?session_key={first}&session_key={second}&driver_number={driver}"
+            f"{server.base_url}/location?session_key={first}&session_key={second}&driver_number={driver}",
+            timeout=READ_S,
         )
         assert exact(got) == exact(openf1_order([r for r in everything if r["driver_number"] == driver]))
         assert get(f"{server.base_url}/location?session_key={second + 1}")[0] == 404

@@ -63,7 +63,7 @@ rounds as (
 
 session_results as (
 
-    -- fct_session_results reads this model (and dim_sessions it): the classification before the marts
+    -- the classification fct_session_results is built from (fct_session_results reads dim_sessions: no cycle)
     select
         session_key,
         laps_completed
@@ -73,7 +73,7 @@ session_results as (
 
 laps as (
 
-    -- fct_laps's laps, before the marts
+    -- the laps fct_laps is built from, one row per lap
     select
         session_key,
         lap_number

@@ -2,7 +2,7 @@
 
 Arranging means grouping rows by driver, picking colours and line styles (``DriverStyle``), and choosing what to
 draw: one builder per chart. Every number on a page is a mart's value as selected; nothing here counts, sums or
-picks a maximum (``queries.py`` holds what the marts do not yet, marked ``mart change:``).
+picks a maximum (a value the page needs and no mart holds belongs in a mart: ``queries.py`` only selects).
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """The report's SQL: selections from the ``marts`` schema only (filters, joins on keys, ordering).
 
-Each function returns plain dicts, one per row, with the mart's column names. The pages compute nothing: a value
-a mart does not hold yet is derived here, in SQL over the marts, and marked ``mart change:`` with the column
-that should hold it (the race's laps, the leader's lap, a virtual safety car message, a driver's latest team).
+Each function returns plain dicts, one per row, with the mart's column names. Neither the pages nor this SQL
+compute anything: a value the report shows is a mart's column (the race's laps are dim_sessions.laps_run, the
+leader's laps fct_race_lap_leaders, a virtual safety car message fct_race_control.is_virtual_safety_car, a
+driver's latest team driver_standings.latest_team_name); what the report needs and no mart holds belongs in a
+mart, not here.
 """
 
 from __future__ import annotations
@@ -117,33 +119,18 @@ class Marts:
         )
 
     def race_laps(self, session_key: int) -> int:
-        """How many laps the race ran: the most any car completed, or the highest lap in fct_laps if more.
-
-        mart change: dim_sessions.laps_run would hold it.
-        """
-        (row,) = self.rows(
-            """
-            select greatest(
-                coalesce((select max(laps_completed) from marts.fct_session_results where session_key = ?), 0),
-                coalesce((select max(lap_number) from marts.fct_laps where session_key = ?), 0)
-            ) as race_laps
-            """,
-            session_key,
-            session_key,
-        )
-        return int(row["race_laps"])
+        """How many laps the race ran (dim_sessions.laps_run: the most any car completed, or the highest lap in
+        fct_laps if more); 0 for a session the marts know no laps of (a race page's session always has some)."""
+        rows = self.rows("select laps_run from marts.dim_sessions where session_key = ?", session_key)
+        return (rows[0]["laps_run"] or 0) if rows else 0
 
     def leader_laps(self, session_key: int) -> list[Row]:
-        """The race leader's lap (position 1 at the lap's end), one per lap: carries the track status.
-
-        mart change: fct_laps.is_leader_lap (or a session-lap track status mart) would hold it.
-        """
+        """The race leader's lap, one per lap (fct_race_lap_leaders): carries the track status."""
         return self.rows(
             """
-            select lap_number, track_status, driver_code
-            from marts.fct_laps
-            where session_key = ? and position_at_lap_end is not null
-            qualify row_number() over (partition by lap_number order by position_at_lap_end, driver_number) = 1
+            select lap_number, track_status, leader_driver_code
+            from marts.fct_race_lap_leaders
+            where session_key = ?
             order by lap_number
             """,
             session_key,
@@ -181,15 +168,11 @@ class Marts:
         )
 
     def race_control(self, session_key: int) -> list[Row]:
-        """Flags (but blue and all-clear), safety cars and penalties: the messages that shape a race.
-
-        mart change: fct_race_control.is_virtual_safety_car, from the patterns int_track_status_periods matches.
-        """
+        """Flags (but blue and all-clear), safety cars and penalties: the messages that shape a race (a virtual
+        safety car's are fct_race_control.is_virtual_safety_car)."""
         return self.rows(
             """
-            select
-                *,
-                coalesce(category = 'SafetyCar' and upper(message) like '%VIRTUAL%', false) as is_virtual_safety_car
+            select *
             from marts.fct_race_control
             where
                 session_key = ?
@@ -258,47 +241,27 @@ class Marts:
         )
 
     def final_driver_standings(self, season: int) -> list[Row]:
-        """The standings after the season's last round so far, with the team each driver last raced for.
-
-        mart change: driver_standings.latest_team_name (the team of the driver's latest round with one).
-        """
+        """The standings after the season's latest round (driver_standings.is_latest_round), with the team each
+        driver last raced for (latest_team_name)."""
         return self.rows(
             """
-            with latest_teams as (
-                select
-                    driver_id,
-                    arg_max(team_name, round) as latest_team_name
-                from marts.driver_standings
-                where season = ? and coalesce(team_name, '') != ''
-                group by driver_id
-            )
-
-            select
-                standings.*,
-                latest_teams.latest_team_name
-            from marts.driver_standings as standings
-            left join latest_teams
-                on standings.driver_id = latest_teams.driver_id
-            where
-                standings.season = ?
-                and standings.round = (select max(round) from marts.driver_standings where season = ?)
-            order by standings.position, standings.driver_code
+            select *
+            from marts.driver_standings
+            where season = ? and is_latest_round
+            order by position, driver_code
             """,
-            season,
-            season,
             season,
         )
 
     def final_constructor_standings(self, season: int) -> list[Row]:
-        """The constructors' standings after the season's last round so far."""
+        """The constructors' standings after the season's latest round (constructor_standings.is_latest_round)."""
         return self.rows(
             """
             select *
             from marts.constructor_standings
-            where season = ? and round = (select max(round) from marts.constructor_standings where season = ?)
+            where season = ? and is_latest_round
             order by position, team_name
             """,
-            season,
             season,
         )
 

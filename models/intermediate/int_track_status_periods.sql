@@ -1,8 +1,9 @@
 {#-
     Track status periods per session from race control, in two layers:
-    - the neutralisation: a red flag, a safety car or a virtual safety car (matched on patterns, e.g.
-      '%VIRTUAL SAFETY CAR DEPLOYED%') lasts until a track-wide green or clear ('GREEN LIGHT - PIT EXIT OPEN',
-      'TRACK CLEAR'); 'ENDING' / 'IN THIS LAP' messages and sector clears do not end it;
+    - the neutralisation: a red flag, or a safety car's or a virtual safety car's deployment (which one it is:
+      macros/neutralisation_kind.sql, read by fct_race_control too) lasts until a track-wide green or clear
+      ('GREEN LIGHT - PIT EXIT OPEN', 'TRACK CLEAR'); 'ENDING' / 'IN THIS LAP' messages and sector clears do not
+      end it;
     - local flags: a track or sector yellow (or double yellow) lasts until a green or a clear (track or sector).
     The status is the neutralisation while one is out, else 'yellow' or 'green' from the local flags.
     Messages sharing an instant (OpenF1 sends 'SAFETY CAR DEPLOYED' and 'CLEAR IN TRACK SECTOR 10' in the same
@@ -16,10 +17,10 @@ race_control as (
     select
         session_key,
         recorded_at,
-        category,
         flag,
         scope,
-        upper(message) as message
+        upper(message) as message,
+        {{ neutralisation_kind('category', 'message') }} as neutralisation_kind
     from {{ ref('stg_openf1__race_control') }}
     where recorded_at is not null
 
@@ -32,8 +33,8 @@ events as (
         recorded_at,
         case
             when flag = 'RED' then 1
-            when category = 'SafetyCar' and message like '%VIRTUAL SAFETY CAR DEPLOYED%' then 3
-            when category = 'SafetyCar' and message like '%SAFETY CAR DEPLOYED%' then 2
+            when neutralisation_kind = 'virtual_safety_car' and message like '%DEPLOYED%' then 3
+            when neutralisation_kind = 'safety_car' and message like '%DEPLOYED%' then 2
             when flag = 'GREEN' and coalesce(scope, 'Track') = 'Track' then 4
             when flag = 'CLEAR' and scope = 'Track' then 4
         end as neutralisation_precedence,

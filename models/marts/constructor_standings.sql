@@ -115,7 +115,9 @@ ranked as (
         points,
         cast(finishes_p1 as {{ dbt.type_int() }}) as wins,
         cast({{ championship_rank(['season', 'round_number'], countback_places) }} as {{ dbt.type_int() }})
-            as position  -- noqa: RF04
+            as position,  -- noqa: RF04
+        -- the season's latest round in the table: the standings as they stand
+        round_number = max(round_number) over (partition by season) as is_latest_round
     from cumulative
 
 )

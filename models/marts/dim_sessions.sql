@@ -61,6 +61,62 @@ rounds as (
 
 ),
 
+session_results as (
+
+    -- the classification fct_session_results is built from (fct_session_results reads dim_sessions: no cycle)
+    select
+        session_key,
+        laps_completed
+    from {{ ref('int_session_results_classified') }}
+
+),
+
+laps as (
+
+    -- the laps fct_laps is built from, one row per lap
+    select
+        session_key,
+        lap_number
+    from {{ ref('int_laps_enriched') }}
+
+),
+
+most_laps_completed as (
+
+    select
+        session_key,
+        max(laps_completed) as most_laps_completed
+    from session_results
+    group by session_key
+
+),
+
+highest_laps as (
+
+    select
+        session_key,
+        max(lap_number) as highest_lap_number
+    from laps
+    group by session_key
+
+),
+
+laps_run as (
+
+    -- either side can fall short (a last lap the classification does not count, lap data that stops early):
+    -- the greater wins, a side the session lacks counting 0; a session with neither is left out (null)
+    select
+        coalesce(most_laps_completed.session_key, highest_laps.session_key) as session_key,
+        greatest(
+            coalesce(most_laps_completed.most_laps_completed, 0),
+            coalesce(highest_laps.highest_lap_number, 0)
+        ) as laps_run
+    from most_laps_completed
+    full outer join highest_laps
+        on most_laps_completed.session_key = highest_laps.session_key
+
+),
+
 final as (
 
     select
@@ -88,12 +144,15 @@ final as (
             and {{ dbt.datediff('sessions.ended_at', 'results_loaded.results_loaded_at', 'second') }}
             < {{ var('results_window_days') }} * 86400,
             false
-        ) as is_result_provisional
+        ) as is_result_provisional,
+        cast(laps_run.laps_run as {{ dbt.type_int() }}) as laps_run
     from sessions
     left outer join results_loaded
         on sessions.session_key = results_loaded.session_key
     left outer join rounds
         on sessions.meeting_key = rounds.meeting_key
+    left outer join laps_run
+        on sessions.session_key = laps_run.session_key
 
 )
 

@@ -2,6 +2,8 @@
     The drivers' championship after every round: one row per (season, round_number, driver_id) for every
     driver who has taken part in a race or sprint of the season by that round. Points are the sum of
     fct_session_results to date; ties break on countback (most Grand Prix wins, then second places, ...).
+    latest_team_name is the team of the driver's latest round with one, up to this round (team_name is null in
+    a round he missed); is_latest_round marks the season's latest round, the standings as they stand.
 -#}
 {%- set countback_places = range(1, 31) -%}
 with
@@ -107,7 +109,14 @@ cumulative as (
         ) as driver_code,
         max(driver_rounds.full_name) over (
             partition by driver_round_grid.season, driver_round_grid.driver_id
-        ) as full_name
+        ) as full_name,
+        -- the latest round up to this one in which he raced for a team (rounds are unique per driver and season)
+        max(case when driver_rounds.team_name != '' then driver_round_grid.round_number end) over (
+            partition by driver_round_grid.season, driver_round_grid.driver_id
+            order by driver_round_grid.round_number
+            rows between unbounded preceding and current row
+        ) as latest_team_round_number,
+        max(driver_round_grid.round_number) over (partition by driver_round_grid.season) as latest_round_number
     from driver_round_grid
     left outer join driver_rounds
         on
@@ -130,8 +139,24 @@ ranked as (
         round_points,
         points,
         cast(finishes_p1 as {{ dbt.type_int() }}) as wins,
-        {{ championship_rank(['season', 'round_number'], countback_places) }} as position  -- noqa: RF04
+        {{ championship_rank(['season', 'round_number'], countback_places) }} as position,  -- noqa: RF04
+        latest_team_round_number,
+        latest_round_number
     from cumulative
+
+),
+
+with_latest_team as (
+
+    select
+        ranked.*,
+        latest_team_rounds.team_name as latest_team_name
+    from ranked
+    left outer join driver_rounds as latest_team_rounds
+        on
+            ranked.season = latest_team_rounds.season
+            and ranked.latest_team_round_number = latest_team_rounds.round_number
+            and ranked.driver_id = latest_team_rounds.driver_id
 
 ),
 
@@ -145,11 +170,13 @@ final as (
         driver_code,
         full_name,
         round_team_name as team_name,
+        latest_team_name,
         round_points,
         points,
         wins,
-        cast(position as {{ dbt.type_int() }}) as position  -- noqa: RF04
-    from ranked
+        cast(position as {{ dbt.type_int() }}) as position,  -- noqa: RF04
+        round_number = latest_round_number as is_latest_round
+    from with_latest_team
 
 )
 

@@ -35,7 +35,11 @@ final as (
         message,
         qualifying_phase,
         upper(message) like '%SAFETY CAR%' and upper(message) like '%DEPLOYED%' as is_safety_car_deployment,
-        upper(message) like '%PENALTY%' as is_penalty
+        upper(message) like '%PENALTY%' as is_penalty,
+        -- the same pattern int_track_status_periods opens its 'vsc' periods with
+        coalesce(
+            {{ neutralisation_kind('category', 'message') }} = 'virtual_safety_car', false
+        ) as is_virtual_safety_car
     from race_control
 
 )

@@ -160,3 +160,33 @@ def test_sprint_qualifying_results_are_sprint_qualifying(warehouse: duckdb.DuckD
         ).fetchall()
     )
     assert kinds == {("sprint_qualifying",)}
+
+
+def test_laps_run_is_the_race_distance(warehouse: duckdb.DuckDBPyConnection) -> None:
+    """dim_sessions.laps_run is each race's distance as F1 classified it: Monaco 78 laps (restarted after a lap-1
+    red flag), Canada 70, Japan 53 (red flag on lap 1), Qatar 57, São Paulo 69 (two laps short of 71 after an
+    aborted start)."""
+    laps_run = dict(
+        warehouse.execute(
+            "select session_key, laps_run from marts.dim_sessions where session_key in (?, ?, ?, ?, ?)",
+            [MONACO, CANADA, JAPAN, QATAR, SAO_PAULO],
+        ).fetchall()
+    )
+    assert laps_run == {MONACO: 78, CANADA: 70, JAPAN: 53, QATAR: 57, SAO_PAULO: 69}
+
+
+def test_virtual_safety_car_messages_open_the_vsc_periods(warehouse: duckdb.DuckDBPyConnection) -> None:
+    """One pattern (macros/neutralisation_kind.sql): every 'vsc' period of a race starts at a message
+    fct_race_control calls a virtual safety car, and the 2024 season has some."""
+    starts = warehouse.execute(
+        """
+        select periods.session_key, periods.started_at, bool_or(control.is_virtual_safety_car) as is_vsc_message
+        from intermediate.int_track_status_periods as periods
+        left join marts.fct_race_control as control
+            on periods.session_key = control.session_key and periods.started_at = control.recorded_at
+        where periods.track_status = 'vsc'
+        group by all
+        """
+    ).fetchall()
+    assert starts, "expected virtual safety cars in 2024"
+    assert [row for row in starts if not row[2]] == []

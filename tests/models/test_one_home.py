@@ -41,10 +41,26 @@ def _files_matching(pattern: str) -> set[str]:
             },
             id="session-kind-call",
         ),
+        # which neutralisation a race control message is: the laps' 'vsc' periods and the report's VSC messages
+        pytest.param(r"like\s+'%virtual", {"macros/neutralisation_kind.sql"}, id="virtual-safety-car-rule"),
+        pytest.param(
+            r"\{\{\s*neutralisation_kind\(",
+            {
+                "models/intermediate/int_track_status_periods.sql",
+                "models/marts/fct_race_control.sql",
+                "tests/dbt/macros/assert_neutralisation_kind.sql",
+            },
+            id="neutralisation-kind-call",
+        ),
     ],
 )
 def test_definition_has_one_home(pattern: str, home: set[str]) -> None:
     assert _files_matching(pattern) == home
+
+
+def test_report_reads_the_virtual_safety_car_from_the_mart() -> None:
+    """The report's VSC messages are fct_race_control.is_virtual_safety_car, not a pattern of its own."""
+    assert not re.search(r"like\s+'%virtual", (ROOT / "reports" / "queries.py").read_text(), re.I)
 
 
 def test_meeting_qualifying_lookup_has_one_home() -> None:

@@ -36,6 +36,7 @@ REPORT_MARTS = (
     "dim_sessions",
     "dim_teams",
     "fct_laps",
+    "fct_race_lap_leaders",
     "fct_stints",
     "fct_pit_stops",
     "fct_session_results",

@@ -7,16 +7,18 @@ Fast: the builders get rows shaped like the marts' (from ``reports/queries.py``,
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from reports import charts, pages
+from reports import charts, pages, queries
 from reports.queries import Marts
 
 PAGES_SOURCE = Path(pages.__file__)
+QUERIES_SOURCE = Path(queries.__file__)
 
 
 @pytest.fixture
@@ -75,26 +77,46 @@ def test_lap_chart_starts_on_the_grid_in_the_driver_style() -> None:
     assert pages.lap_chart(styles, classification, {}) is None
 
 
-def test_race_laps_and_the_virtual_safety_car_come_from_sql(marts: Marts) -> None:
+def test_queries_only_select() -> None:
+    """The report's SQL selects, filters and orders mart columns: a count, a maximum, a window or a pattern match
+    over the marts is a value a mart can hold (dim_sessions.laps_run, fct_race_lap_leaders, ...), so it lives there."""
+    source = QUERIES_SOURCE.read_text(encoding="utf-8")
+    derived = re.compile(
+        r"\b(greatest|least|max|min|sum|count|avg|arg_max|arg_min|row_number|rank|dense_rank)\s*\(|\bqualify\b"
+        r"|\bover\s*\(|\b(i?like)\b|\bgroup\s+by\b",
+        re.I,
+    )
+    sql = [
+        node.value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and re.search(r"\bselect\b", node.value)
+    ]
+    found = sorted({match.group(0).lower() for text in sql for match in derived.finditer(text)})
+    assert found == [], f"reports/queries.py derives {found} in SQL: add the column to a mart and select it"
+    assert "mart change:" not in source
+
+
+def test_race_laps_and_the_virtual_safety_car_are_mart_columns(marts: Marts) -> None:
     connection = marts.connection
     connection.execute(
-        "create table marts.fct_session_results as"
-        " select * from (values (7, 1, 57), (7, 16, 56)) as t(session_key, driver_number, laps_completed)"
-    )
-    connection.execute(
-        "create table marts.fct_laps as select * from (values (7, 1, 58)) as t(session_key, driver_number, lap_number)"
+        "create table marts.dim_sessions as select * from (values (7, 58), (8, null)) as t(session_key, laps_run)"
     )
     connection.execute(
         """
         create table marts.fct_race_control as select * from (values
-            (7, 1, timestamp '2025-03-16 05:10:00', 'SafetyCar', null, 'VIRTUAL SAFETY CAR DEPLOYED', false, 12),
-            (7, 2, timestamp '2025-03-16 05:20:00', 'SafetyCar', null, 'SAFETY CAR DEPLOYED', false, 20),
-            (7, 3, timestamp '2025-03-16 05:30:00', 'Flag', 'YELLOW', 'YELLOW IN TRACK SECTOR 4', false, 30)
-        ) as t(session_key, race_control_message_id, recorded_at, category, flag, message, is_penalty, lap_number)
+            (7, 1, timestamp '2025-03-16 05:10:00', 'SafetyCar', null, 'VIRTUAL SAFETY CAR DEPLOYED', false, 12, true),
+            (7, 2, timestamp '2025-03-16 05:20:00', 'SafetyCar', null, 'SAFETY CAR DEPLOYED', false, 20, false),
+            (7, 3, timestamp '2025-03-16 05:30:00', 'Flag', 'YELLOW', 'YELLOW IN TRACK SECTOR 4', false, 30, false),
+            (7, 4, timestamp '2025-03-16 05:40:00', 'Flag', 'BLUE', 'BLUE FLAG FOR CAR 2', false, 31, false)
+        ) as t(
+            session_key, race_control_message_id, recorded_at, category, flag, message, is_penalty, lap_number,
+            is_virtual_safety_car
+        )
         """
     )
-    assert marts.race_laps(7) == 58  # fct_laps runs one lap past the results here: the larger wins
-    assert marts.race_laps(8) == 0
+    assert marts.race_laps(7) == 58
+    assert marts.race_laps(8) == 0  # neither a classification nor laps: laps_run is null
+    assert marts.race_laps(9) == 0  # a session the marts do not hold
     messages = marts.race_control(7)
     assert [message["is_virtual_safety_car"] for message in messages] == [True, False, False]
     colours = [event.colour for event in map(pages._race_control_event, messages)]
@@ -105,17 +127,42 @@ def test_race_laps_and_the_virtual_safety_car_come_from_sql(marts: Marts) -> Non
     ]
 
 
-def test_final_standings_carry_the_latest_team(marts: Marts) -> None:
+def test_leader_laps_are_fct_race_lap_leaders(marts: Marts) -> None:
+    marts.connection.execute(
+        """
+        create table marts.fct_race_lap_leaders as select * from (values
+            (7, 2, 16, 'LEC', 'vsc'),
+            (7, 1, 1, 'VER', 'green'),
+            (8, 1, 44, 'HAM', 'green')
+        ) as t(session_key, lap_number, leader_driver_number, leader_driver_code, track_status)
+        """
+    )
+    assert marts.leader_laps(7) == [
+        {"lap_number": 1, "track_status": "green", "leader_driver_code": "VER"},
+        {"lap_number": 2, "track_status": "vsc", "leader_driver_code": "LEC"},
+    ]
+
+
+def test_final_standings_are_the_latest_round_with_the_latest_team(marts: Marts) -> None:
     """A driver who moved team mid-season is drawn in the colour of the last team raced for."""
     marts.connection.execute(
         """
         create table marts.driver_standings as select * from (values
-            (2025, 1, 'law', 'LAW', 'Red Bull Racing', 0.0, 2),
-            (2025, 2, 'law', 'LAW', 'Racing Bulls', 4.0, 1),
-            (2025, 3, 'law', 'LAW', null, 4.0, 1),
-            (2025, 1, 'ver', 'VER', 'Red Bull Racing', 25.0, 1),
-            (2025, 3, 'ver', 'VER', 'Red Bull Racing', 25.0, 2)
-        ) as t(season, round, driver_id, driver_code, team_name, points, position)
+            (2025, 1, 'law', 'LAW', 'Red Bull Racing', 'Red Bull Racing', 0.0, 2, false),
+            (2025, 2, 'law', 'LAW', 'Racing Bulls', 'Racing Bulls', 4.0, 1, false),
+            (2025, 3, 'law', 'LAW', null, 'Racing Bulls', 4.0, 1, true),
+            (2025, 1, 'ver', 'VER', 'Red Bull Racing', 'Red Bull Racing', 25.0, 1, false),
+            (2025, 3, 'ver', 'VER', 'Red Bull Racing', 'Red Bull Racing', 25.0, 2, true)
+        ) as t(season, round, driver_id, driver_code, team_name, latest_team_name, points, position, is_latest_round)
+        """
+    )
+    marts.connection.execute(
+        """
+        create table marts.constructor_standings as select * from (values
+            (2025, 2, 'Racing Bulls', 4.0, 2, false),
+            (2025, 3, 'Red Bull Racing', 25.0, 1, true),
+            (2025, 3, 'Racing Bulls', 4.0, 2, true)
+        ) as t(season, round, team_name, points, position, is_latest_round)
         """
     )
     final = marts.final_driver_standings(2025)
@@ -123,3 +170,5 @@ def test_final_standings_carry_the_latest_team(marts: Marts) -> None:
         ("LAW", 3, "Racing Bulls"),
         ("VER", 3, "Red Bull Racing"),
     ]
+    teams = marts.final_constructor_standings(2025)
+    assert [(row["team_name"], row["round"]) for row in teams] == [("Red Bull Racing", 3), ("Racing Bulls", 3)]

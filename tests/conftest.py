@@ -118,9 +118,20 @@ def session_processes(mark: str) -> list[psutil.Process]:
     alive = []
     for pid, process in sorted(found.items()):
         with contextlib.suppress(psutil.Error):
-            if pid not in ours and process.status() != psutil.STATUS_ZOMBIE:
+            if pid not in ours and process.status() != psutil.STATUS_ZOMBIE and not _ends_with(process, me.pid):
                 alive.append(process)
     return alive
+
+
+# Python's own helpers a library starts in the pytest process (multiprocessing's resource tracker, dbt's and
+# DuckDB's users): they read a pipe from pytest and exit when it does, so they cannot outlive the session.
+PYTEST_HELPERS = ("from multiprocessing.resource_tracker import main", "from multiprocessing.forkserver import main")
+
+
+def _ends_with(process: psutil.Process, pytest_pid: int) -> bool:
+    """Whether ``process`` is one of Python's helpers of the pytest process itself (it ends with pytest)."""
+    command = " ".join(process.cmdline())
+    return process.ppid() == pytest_pid and any(helper in command for helper in PYTEST_HELPERS)
 
 
 def describe_process(process: psutil.Process) -> str:

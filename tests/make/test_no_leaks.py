@@ -169,3 +169,14 @@ def test_a_server_started_by_a_test_dies_with_pytest() -> None:
     if alive:
         stop_all([server])
     assert not alive, "the server outlived the process that started it"
+
+
+def test_pythons_own_helper_of_the_pytest_process_is_not_a_leak(no_process_left_behind: str) -> None:
+    """multiprocessing's resource tracker (started in pytest's process by a library: dbt run in process by the
+    transform tests) reads a pipe from pytest and exits with it: the check must not report it."""
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    tracker = psutil.Process(resource_tracker._resource_tracker._pid)
+    assert tracker.is_running() and tracker.ppid() == os.getpid()
+    assert tracker.pid not in {process.pid for process in session_processes(no_process_left_behind)}

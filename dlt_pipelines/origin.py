@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlt_pipelines.openf1.client import DEFAULT_BASE_URL
+from openf1_api.client import DEFAULT_BASE_URL
 
 SERVER_START_TIMEOUT_S = 300
 PR_SET_PDEATHSIG = 1  # prctl(2)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dlt_pipelines.openf1 import catalogue
-from dlt_pipelines.openf1.client import OpenF1Client
+from openf1_api.client import OpenF1Client
 
 FIRST_SEASON = 2023  # OpenF1's historical data starts with the 2023 season
 

@@ -21,7 +21,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -119,11 +118,7 @@ def run_locked(lock_file: Path, warehouse: str, command: list[str], label: str) 
     # Ctrl-C reaches the whole foreground group: the command handles it; this process waits for its end.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda signum, frame: child.send_signal(signum))
-    while True:
-        try:
-            return child.wait()
-        except InterruptedError:  # pragma: no cover - wait() retries EINTR itself since Python 3.5
-            time.sleep(0.01)
+    return child.wait()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,10 +17,9 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
+from openf1_api.client import DEFAULT_BASE_URL as LIVE_BASE_URL  # the loader's (openf1_api: no dlt to import)
 from openf1_replay import snapshot
 
-# dlt_pipelines.openf1.client.DEFAULT_BASE_URL (importing the loader would import dlt: seconds); a test keeps them equal
-LIVE_BASE_URL = "https://api.openf1.org/v1"
 PROBE_TIMEOUT_S = 3.0
 SAMPLE_COMPLETE = ".complete"  # the Makefile's marker of a finished simulation (make sample)
 NEEDED_ENDPOINTS = ("meetings", "sessions")  # what a load needs to find anything else

@@ -240,7 +240,7 @@ def test_an_interrupted_simulation_or_recording_is_incomplete(tmp_path: Path, ti
 
 
 def test_the_live_url_is_the_loaders() -> None:
-    from dlt_pipelines.openf1.client import DEFAULT_BASE_URL
+    from openf1_api.client import DEFAULT_BASE_URL
     from status.source import LIVE_BASE_URL
 
     assert LIVE_BASE_URL == DEFAULT_BASE_URL

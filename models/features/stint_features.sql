@@ -1,13 +1,11 @@
 {#-
     One row per (session, driver, stint) of the sessions with laps. Degradation: the least-squares slope of
-    fuel-corrected lap time on tyre age over the stint's representative laps, as marts.tyre_degradation does
-    (the same macros/degradation.sql and its vars), with stricter laps: a clean lap (fct_laps) that
-    also ends under green (the next lap starts green: the lap a safety car is called in is slow) and whose
-    tyres suit the weather (slicks when dry, intermediates or wets in rain), within 107 % of the session's
-    fastest clean lap (drops practice cool-down laps, which OpenF1 does not flag). Fuel correction (races and
-    sprints only; in practice the fuel load is unknown): lap time + fuel_effect_s_per_lap * (lap_number - 1).
+    fuel-corrected lap time on tyre age over the stint's representative laps (intermediate/strategy/
+    int_laps_representative: clean, ending under green, tyres that suit the weather, within 107 % of the
+    session's fastest clean lap), the same macros/degradation.sql as marts.tyre_degradation. Fuel correction
+    (races and sprints only; in practice the fuel load is unknown): lap time + the race's estimated fuel effect
+    (int_race_fuel_effects_estimated, the one the strategy area's tyre model uses) x (lap_number - 1).
 -#}
-{%- set max_pct_of_fastest = var('representative_lap_max_pct_of_fastest') -%}
 with
 
 laps as (
@@ -19,11 +17,17 @@ laps as (
         stint_number,
         tyre_age_laps,
         lap_duration_s,
-        track_status,
-        is_raining,
-        is_clean_lap,
-        compound
-    from {{ ref('fct_laps') }}
+        is_representative_lap
+    from {{ ref('int_laps_representative') }}
+
+),
+
+fuel as (
+
+    select
+        session_key,
+        fuel_effect_s_per_lap
+    from {{ ref('int_race_fuel_effects_estimated') }}
 
 ),
 
@@ -68,25 +72,17 @@ laps_flagged as (
         laps.lap_duration_s,
         case
             when sessions.session_kind in ('race', 'sprint')
-                then {{ fuel_corrected_lap_duration('laps.lap_duration_s', 'laps.lap_number') }}
+                then {{ fuel_corrected_lap_duration(
+                    'laps.lap_duration_s', 'laps.lap_number', 'coalesce(fuel.fuel_effect_s_per_lap, 0)'
+                ) }}
             else laps.lap_duration_s
         end as fuel_corrected_duration_s,
-        laps.is_clean_lap
-        and coalesce(
-            lead(laps.track_status) over (
-                partition by laps.session_key, laps.driver_number
-                order by laps.lap_number
-            ),
-            'green'
-        ) = 'green'
-        and coalesce(laps.is_raining, false) = coalesce(laps.compound in ('INTERMEDIATE', 'WET'), false)
-        and laps.lap_duration_s <= {{ max_pct_of_fastest }} / 100.0 * min(
-            case when laps.is_clean_lap then laps.lap_duration_s end
-        ) over (partition by laps.session_key)
-            as is_representative_lap
+        laps.is_representative_lap
     from laps
     inner join sessions
         on laps.session_key = sessions.session_key
+    left outer join fuel
+        on laps.session_key = fuel.session_key
 
 ),
 

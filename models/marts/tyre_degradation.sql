@@ -1,7 +1,8 @@
 {#-
     One row per (session, driver, stint) of a race: how fast the tyres lost pace. The slope is the least-squares
     slope of fuel-corrected lap time on tyre age over the stint's clean laps: each lap is credited the time the
-    car gained by burning fuel since lap 1 (var fuel_effect_s_per_lap), so the slope shows the tyre, not the
+    car gained by burning fuel since lap 1 (the race's own estimate: marts.strategy_tyre_models' fuel effect,
+    from intermediate/strategy/int_race_fuel_effects_estimated), so the slope shows the tyre, not the
     lighter car. Null with fewer than var min_degradation_laps clean laps (the definition: macros/degradation.sql).
 -#}
 with
@@ -38,12 +39,25 @@ race_laps as (
 
 ),
 
+fuel as (
+
+    select
+        session_key,
+        fuel_effect_s_per_lap
+    from {{ ref('int_race_fuel_effects_estimated') }}
+
+),
+
 laps as (
 
-    select race_laps.*
+    select
+        race_laps.*,
+        fuel.fuel_effect_s_per_lap
     from race_laps
     inner join races
         on race_laps.session_key = races.session_key
+    inner join fuel
+        on race_laps.session_key = fuel.session_key
 
 ),
 
@@ -51,7 +65,8 @@ corrected as (
 
     select
         *,
-        {{ fuel_corrected_lap_duration('lap_duration_s', 'lap_number') }} as fuel_corrected_duration_s
+        {{ fuel_corrected_lap_duration('lap_duration_s', 'lap_number', 'fuel_effect_s_per_lap') }}
+            as fuel_corrected_duration_s
     from laps
 
 ),

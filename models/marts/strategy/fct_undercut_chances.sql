@@ -165,7 +165,7 @@ race_pit_losses_ranked as (
     inner join green_pit_losses
         on
             races.circuit_key = green_pit_losses.circuit_key
-            and green_pit_losses.season <= races.season
+            and races.season >= green_pit_losses.season
 
 ),
 
@@ -191,33 +191,33 @@ pairs_candidate as (
         race_pit_losses.season,
         attacker.lap_number,
         attacker.driver_number,
-        attacker.position_at_lap_end as position,
-        target.driver_number as ahead_driver_number,
-        attacker.gap_to_leader_s - target.gap_to_leader_s as gap_s,
+        attacker.position_at_lap_end,
+        ahead.driver_number as ahead_driver_number,
         race_pit_losses.pit_loss_s,
         race_pit_losses.pit_loss_season,
         attacker.compound,
         attacker.tyre_age_laps,
-        target.compound as ahead_compound,
-        target.tyre_age_laps as ahead_tyre_age_laps,
-        target.tyre_age_laps - attacker.tyre_age_laps as tyre_age_difference_laps
+        ahead.compound as ahead_compound,
+        ahead.tyre_age_laps as ahead_tyre_age_laps,
+        attacker.gap_to_leader_s - ahead.gap_to_leader_s as gap_s,
+        ahead.tyre_age_laps - attacker.tyre_age_laps as tyre_age_difference_laps
     from laps as attacker
-    inner join laps as target
+    inner join laps as ahead
         on
-            attacker.session_key = target.session_key
-            and attacker.lap_number = target.lap_number
-            and attacker.position_at_lap_end - 1 = target.position_at_lap_end
+            attacker.session_key = ahead.session_key
+            and attacker.lap_number = ahead.lap_number
+            and attacker.position_at_lap_end - 1 = ahead.position_at_lap_end
     inner join race_pit_losses
         on attacker.session_key = race_pit_losses.session_key
     where
         attacker.track_status in ('green', 'yellow')
-        and target.track_status in ('green', 'yellow')
+        and ahead.track_status in ('green', 'yellow')
         and attacker.compound in ('SOFT', 'MEDIUM', 'HARD')
-        and target.compound in ('SOFT', 'MEDIUM', 'HARD')
+        and ahead.compound in ('SOFT', 'MEDIUM', 'HARD')
         and not attacker.is_pit_in_lap
         and not attacker.is_pit_out_lap
-        and not target.is_pit_in_lap
-        and attacker.gap_to_leader_s - target.gap_to_leader_s < race_pit_losses.pit_loss_s
+        and not ahead.is_pit_in_lap
+        and attacker.gap_to_leader_s - ahead.gap_to_leader_s < race_pit_losses.pit_loss_s
 
 ),
 
@@ -242,7 +242,7 @@ pairs as (
         season,
         lap_number,
         driver_number,
-        position,
+        position_at_lap_end,
         ahead_driver_number,
         gap_s,
         pit_loss_s,
@@ -279,7 +279,7 @@ next_compounds_ranked as (
             pairs.session_key = compounds_run.session_key
             and pairs.driver_number = compounds_run.driver_number
             and tyre_models.compound = compounds_run.compound
-            and compounds_run.first_lap_number <= pairs.lap_number
+            and pairs.lap_number >= compounds_run.first_lap_number
 
 ),
 
@@ -348,6 +348,7 @@ margins as (
         pairs.session_key,
         pairs.lap_number,
         pairs.driver_number,
+        laps_modelled.ahead_in_lap_modelled_s - laps_modelled.out_lap_modelled_s as modelled_gain_s,
         laps_modelled.ahead_in_lap_modelled_s - laps_modelled.out_lap_modelled_s - pairs.gap_s as margin_s,
         (laps_modelled.ahead_in_lap_modelled_s - laps_modelled.out_lap_modelled_s - pairs.gap_s)
         / nullif(laps_modelled.margin_spread_s, 0) as margin_z
@@ -357,6 +358,26 @@ margins as (
             pairs.session_key = laps_modelled.session_key
             and pairs.lap_number = laps_modelled.lap_number
             and pairs.driver_number = laps_modelled.driver_number
+
+),
+
+chances as (
+
+    -- margin_z held within +-20 so that exp() cannot overflow (the chance is 0 or 1 to 15 digits beyond)
+    select
+        session_key,
+        lap_number,
+        driver_number,
+        1.0 / (
+            1.0 + exp(
+                -1.702 * case
+                    when margin_z > 20 then 20
+                    when margin_z < -20 then -20
+                    else margin_z
+                end
+            )
+        ) as undercut_chance
+    from margins
 
 ),
 
@@ -407,7 +428,7 @@ final as (
         pairs.season,
         pairs.lap_number,
         pairs.driver_number,
-        pairs.position,
+        pairs.position_at_lap_end,
         pairs.ahead_driver_number,
         pairs.gap_s,
         pairs.pit_loss_s,
@@ -421,20 +442,11 @@ final as (
         laps_modelled.ahead_in_lap_tyre_age_laps,
         laps_modelled.out_lap_modelled_s,
         laps_modelled.ahead_in_lap_modelled_s,
-        laps_modelled.ahead_in_lap_modelled_s - laps_modelled.out_lap_modelled_s as modelled_gain_s,
+        margins.modelled_gain_s,
         margins.margin_s,
         laps_modelled.margin_spread_s,
         margins.margin_z,
-        -- z held within +-20 so that exp() cannot overflow (the chance is 0 or 1 to 15 digits beyond)
-        1.0 / (
-            1.0 + exp(
-                -1.702 * case
-                    when margins.margin_z > 20 then 20
-                    when margins.margin_z < -20 then -20
-                    else margins.margin_z
-                end
-            )
-        ) as undercut_chance,
+        chances.undercut_chance,
         observed_rates.gap_bucket,
         observed_rates.tyre_age_difference_bucket,
         observed_rates.attempts as observed_attempts,
@@ -452,6 +464,11 @@ final as (
             pairs.session_key = margins.session_key
             and pairs.lap_number = margins.lap_number
             and pairs.driver_number = margins.driver_number
+    inner join chances
+        on
+            pairs.session_key = chances.session_key
+            and pairs.lap_number = chances.lap_number
+            and pairs.driver_number = chances.driver_number
     inner join observed_rates
         on
             pairs.session_key = observed_rates.session_key

@@ -13,6 +13,40 @@
 -#}
 {%- set gap_edges = var('undercut_gap_bucket_edges_s') -%}
 {%- set age_edges = var('undercut_tyre_age_difference_bucket_edges_laps') -%}
+{#- the buckets: lower edge inclusive, upper exclusive, null where open; labels '< 1 s', '1-2 s', '3+ s' and
+    '< 0', '0 to 2', '6+' (one lap wide: '5') -#}
+{%- set gap_buckets = [] -%}
+{%- for index in range(gap_edges | length + 1) -%}
+{%- set lower = gap_edges[index - 1] if index > 0 else none -%}
+{%- set upper = gap_edges[index] if index < gap_edges | length else none -%}
+{%- if lower is none and upper is none -%}
+{%- set label = 'any' -%}
+{%- elif lower is none -%}
+{%- set label = '< ' ~ upper ~ ' s' -%}
+{%- elif upper is none -%}
+{%- set label = lower ~ '+ s' -%}
+{%- else -%}
+{%- set label = lower ~ '-' ~ upper ~ ' s' -%}
+{%- endif -%}
+{%- do gap_buckets.append({'label': label, 'lower': lower, 'upper': upper}) -%}
+{%- endfor -%}
+{%- set age_buckets = [] -%}
+{%- for index in range(age_edges | length + 1) -%}
+{%- set lower = age_edges[index - 1] if index > 0 else none -%}
+{%- set upper = age_edges[index] if index < age_edges | length else none -%}
+{%- if lower is none and upper is none -%}
+{%- set label = 'any' -%}
+{%- elif lower is none -%}
+{%- set label = '< ' ~ upper -%}
+{%- elif upper is none -%}
+{%- set label = lower ~ '+' -%}
+{%- elif upper - lower == 1 -%}
+{%- set label = lower | string -%}
+{%- else -%}
+{%- set label = lower ~ ' to ' ~ (upper - 1) -%}
+{%- endif -%}
+{%- do age_buckets.append({'label': label, 'lower': lower, 'upper': upper}) -%}
+{%- endfor %}
 with
 
 undercuts as (
@@ -55,28 +89,17 @@ sessions as (
 
 gap_buckets as (
 
-    {%- for index in range(gap_edges | length + 1) %}
-    {%- set lower = gap_edges[index - 1] if index > 0 else none %}
-    {%- set upper = gap_edges[index] if index < gap_edges | length else none %}
-    {%- if lower is none and upper is none %}
-        {%- set label = 'any' %}
-    {%- elif lower is none %}
-        {%- set label = '< ' ~ upper ~ ' s' %}
-    {%- elif upper is none %}
-        {%- set label = lower ~ '+ s' %}
-    {%- else %}
-        {%- set label = lower ~ '-' ~ upper ~ ' s' %}
-    {%- endif %}
+    {%- for bucket in gap_buckets %}
     select
-        '{{ label }}' as gap_bucket,
-        {{ index + 1 }} as gap_bucket_order,
-        cast({{ 'null' if lower is none else lower }} as {{ type_double() }}) as gap_from_s,
-        cast({{ 'null' if upper is none else upper }} as {{ type_double() }}) as gap_to_s
+        '{{ bucket.label }}' as gap_bucket,
+        {{ loop.index }} as gap_bucket_order,
+        cast({{ 'null' if bucket.lower is none else bucket.lower }} as {{ type_double() }}) as gap_from_s,
+        cast({{ 'null' if bucket.upper is none else bucket.upper }} as {{ type_double() }}) as gap_to_s
     union all
     {%- endfor %}
     select
         'unknown' as gap_bucket,
-        {{ gap_edges | length + 2 }} as gap_bucket_order,
+        {{ gap_buckets | length + 1 }} as gap_bucket_order,
         cast(null as {{ type_double() }}) as gap_from_s,
         cast(null as {{ type_double() }}) as gap_to_s
 
@@ -84,30 +107,19 @@ gap_buckets as (
 
 tyre_age_difference_buckets as (
 
-    {%- for index in range(age_edges | length + 1) %}
-    {%- set lower = age_edges[index - 1] if index > 0 else none %}
-    {%- set upper = age_edges[index] if index < age_edges | length else none %}
-    {%- if lower is none and upper is none %}
-        {%- set label = 'any' %}
-    {%- elif lower is none %}
-        {%- set label = '< ' ~ upper %}
-    {%- elif upper is none %}
-        {%- set label = lower ~ '+' %}
-    {%- elif upper - lower == 1 %}
-        {%- set label = lower | string %}
-    {%- else %}
-        {%- set label = lower ~ ' to ' ~ (upper - 1) %}
-    {%- endif %}
+    {%- for bucket in age_buckets %}
     select
-        '{{ label }}' as tyre_age_difference_bucket,
-        {{ index + 1 }} as tyre_age_difference_bucket_order,
-        cast({{ 'null' if lower is none else lower }} as {{ dbt.type_int() }}) as tyre_age_difference_from_laps,
-        cast({{ 'null' if upper is none else upper }} as {{ dbt.type_int() }}) as tyre_age_difference_to_laps
+        '{{ bucket.label }}' as tyre_age_difference_bucket,
+        {{ loop.index }} as tyre_age_difference_bucket_order,
+        cast({{ 'null' if bucket.lower is none else bucket.lower }} as {{ dbt.type_int() }})
+            as tyre_age_difference_from_laps,
+        cast({{ 'null' if bucket.upper is none else bucket.upper }} as {{ dbt.type_int() }})
+            as tyre_age_difference_to_laps
     union all
     {%- endfor %}
     select
         'unknown' as tyre_age_difference_bucket,
-        {{ age_edges | length + 2 }} as tyre_age_difference_bucket_order,
+        {{ age_buckets | length + 1 }} as tyre_age_difference_bucket_order,
         cast(null as {{ dbt.type_int() }}) as tyre_age_difference_from_laps,
         cast(null as {{ dbt.type_int() }}) as tyre_age_difference_to_laps
 

@@ -8,7 +8,8 @@
       or exit, green all through; on a dry compound) of the stint before (laps after the previous race stop's
       in-lap, before this in-lap) for the in-lap, and of the stint after (after the out-lap, before the next race
       stop's in-lap) for the out-lap: the least-squares line of lap time on lap number over the nearest var
-      pit_loss_reference_laps of them, read at the in-lap / out-lap number (within a stint fuel burn and tyre
+      pit_loss_reference_laps of them (less any slower than the fastest of them by more than var
+      pit_loss_reference_max_gap_s), read at the in-lap / out-lap number (within a stint fuel burn and tyre
       age move together with the lap number, so the line carries both); one lap only: its time; none: null.
     - a stop under VSC or SC (the laps are neutralised): the loss counts the in-lap, the out-lap and the lap
       after it (the rejoin lap: under a safety car the cars that stayed out close up on the queue while the
@@ -173,6 +174,24 @@ stint_laps as (
 
 ),
 
+nearest_stint_laps as (
+
+    -- the nearest var pit_loss_reference_laps, less any slower than the fastest of them by more than var
+    -- pit_loss_reference_max_gap_s (a lap in traffic, a mistake, a car slowing to retire: clean but not its pace)
+    select
+        session_key,
+        driver_number,
+        stop_number,
+        side,
+        target_lap_number,
+        lap_number,
+        lap_duration_s,
+        min(lap_duration_s) over (partition by session_key, driver_number, stop_number, side) as fastest_lap_s
+    from stint_laps
+    where nearness_rank <= {{ var('pit_loss_reference_laps') }}
+
+),
+
 stint_trends as (
 
     -- least squares of lap time on lap number, read at the target lap: mean + slope * (target - mean lap);
@@ -191,8 +210,8 @@ stint_trends as (
                     * (max(target_lap_number) - avg(lap_number))
             else avg(lap_duration_s)
         end as reference_lap_s
-    from stint_laps
-    where nearness_rank <= {{ var('pit_loss_reference_laps') }}
+    from nearest_stint_laps
+    where lap_duration_s <= fastest_lap_s + {{ var('pit_loss_reference_max_gap_s') }}
     group by session_key, driver_number, stop_number, side
 
 ),

@@ -78,7 +78,8 @@ def green_against_truth(connection: duckdb.DuckDBPyConnection, truth: dict) -> l
     for sample_round in truth["rounds"]:
         if sample_round["is_cancelled"]:
             continue
-        key, name, expected = sample_round["circuit_key"], sample_round["circuit_short_name"], sample_round["pit_loss_s"]
+        key, name = sample_round["circuit_key"], sample_round["circuit_short_name"]
+        expected = sample_round["pit_loss_s"]
         row = measured.get(key)
         median = row[4] if row else None
         if median is None:

@@ -144,8 +144,8 @@ stint_laps as (
         on
             stop_windows.session_key = representative_laps.session_key
             and stop_windows.driver_number = representative_laps.driver_number
-            and representative_laps.lap_number > stop_windows.previous_in_lap_number
-            and representative_laps.lap_number < stop_windows.in_lap_number
+            and stop_windows.previous_in_lap_number < representative_laps.lap_number
+            and stop_windows.in_lap_number > representative_laps.lap_number
 
     union all
 
@@ -166,10 +166,10 @@ stint_laps as (
         on
             stop_windows.session_key = representative_laps.session_key
             and stop_windows.driver_number = representative_laps.driver_number
-            and representative_laps.lap_number > stop_windows.out_lap_number
+            and stop_windows.out_lap_number < representative_laps.lap_number
             and (
                 stop_windows.next_in_lap_number is null
-                or representative_laps.lap_number < stop_windows.next_in_lap_number
+                or stop_windows.next_in_lap_number > representative_laps.lap_number
             )
 
 ),
@@ -332,22 +332,24 @@ stops_with_laps as (
         stop_windows.in_lap_number,
         stop_windows.out_lap_number,
         pit_stops.track_status_at_stop,
-        pit_stops.track_status_at_stop in ('vsc', 'sc') as is_neutralised,
         pit_stops.compound_before,
         pit_stops.compound_after,
         pit_stops.lane_duration_s,
         pit_stops.stop_duration_s,
         in_laps.lap_duration_s as in_lap_duration_s,
         out_laps.lap_duration_s as out_lap_duration_s,
-        rejoin_laps.lap_duration_s as rejoin_lap_duration_s,
         in_trends.reference_lap_s as trend_in_lap_s,
-        coalesce(in_trends.reference_laps, 0) as trend_in_laps,
         out_trends.reference_lap_s as trend_out_lap_s,
-        coalesce(out_trends.reference_laps, 0) as trend_out_laps,
         neighbour_references.reference_in_lap_s as neighbour_in_lap_s,
         neighbour_references.reference_out_lap_s as neighbour_out_lap_s,
         neighbour_references.reference_rejoin_lap_s as neighbour_rejoin_lap_s,
-        coalesce(neighbour_references.reference_laps, 0) as neighbour_laps
+        coalesce(in_trends.reference_laps, 0) as trend_in_laps,
+        coalesce(out_trends.reference_laps, 0) as trend_out_laps,
+        coalesce(neighbour_references.reference_laps, 0) as neighbour_laps,
+        pit_stops.track_status_at_stop in ('vsc', 'sc') as is_neutralised,
+        -- the lap after the out-lap counts for neutralised stops only
+        case when pit_stops.track_status_at_stop in ('vsc', 'sc') then rejoin_laps.lap_duration_s end
+            as rejoin_lap_duration_s
     from pit_stops
     inner join stop_windows
         on
@@ -420,7 +422,7 @@ final as (
         compound_after,
         in_lap_duration_s,
         out_lap_duration_s,
-        case when is_neutralised then rejoin_lap_duration_s end as rejoin_lap_duration_s,
+        rejoin_lap_duration_s,
         reference_method,
         reference_in_lap_s,
         reference_out_lap_s,

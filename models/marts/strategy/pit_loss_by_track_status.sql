@@ -74,10 +74,10 @@ final as (
         by_track_status.median_pit_loss_s,
         by_track_status.p25_pit_loss_s,
         by_track_status.p75_pit_loss_s,
-        by_track_status.p75_pit_loss_s - by_track_status.p25_pit_loss_s as iqr_pit_loss_s,
         by_track_status.min_pit_loss_s,
         by_track_status.max_pit_loss_s,
         by_track_status.mean_pit_loss_s,
+        by_track_status.p75_pit_loss_s - by_track_status.p25_pit_loss_s as iqr_pit_loss_s,
         by_track_status.median_pit_loss_s / max(
             case when by_track_status.track_status = 'green' then by_track_status.median_pit_loss_s end
         ) over (partition by by_track_status.circuit_key, by_track_status.season) as ratio_to_green

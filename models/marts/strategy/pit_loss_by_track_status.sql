@@ -78,9 +78,9 @@ final as (
         by_track_status.max_pit_loss_s,
         by_track_status.mean_pit_loss_s,
         by_track_status.p75_pit_loss_s - by_track_status.p25_pit_loss_s as iqr_pit_loss_s,
-        by_track_status.median_pit_loss_s / max(
+        by_track_status.median_pit_loss_s / nullif(max(
             case when by_track_status.track_status = 'green' then by_track_status.median_pit_loss_s end
-        ) over (partition by by_track_status.circuit_key, by_track_status.season) as ratio_to_green
+        ) over (partition by by_track_status.circuit_key, by_track_status.season), 0) as ratio_to_green
     from by_track_status
     left outer join circuits
         on by_track_status.circuit_key = circuits.circuit_key

@@ -194,8 +194,9 @@ nearest_stint_laps as (
 
 stint_trends as (
 
-    -- least squares of lap time on lap number, read at the target lap: mean + slope * (target - mean lap);
-    -- one lap (or one lap number) has no slope: its mean
+    -- least squares of lap time on lap number, read at the target lap: mean + slope * (target - mean lap), the
+    -- slope being (mean of time x lap - mean time x mean lap) / variance of the lap number; one lap (or one lap
+    -- number) has no slope: its mean. Not the degradation slope (lap time on tyre age, macros/degradation.sql).
     select
         session_key,
         driver_number,
@@ -206,7 +207,7 @@ stint_trends as (
             when count(*) >= 2 and var_pop(lap_number) > 0
                 then
                     avg(lap_duration_s)
-                    + covar_pop(lap_duration_s, lap_number) / var_pop(lap_number)
+                    + (avg(lap_duration_s * lap_number) - avg(lap_duration_s) * avg(lap_number)) / var_pop(lap_number)
                     * (max(target_lap_number) - avg(lap_number))
             else avg(lap_duration_s)
         end as reference_lap_s

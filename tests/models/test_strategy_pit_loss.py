@@ -159,4 +159,9 @@ def test_real_2024_neutralised_pit_loss_is_below_green(real: duckdb.DuckDBPyConn
 @pytest.mark.real
 def test_real_2024_green_pit_loss_inside_the_tum_band(real: duckdb.DuckDBPyConnection) -> None:
     outside = green_outside_tum_band(real)
-    assert not outside, "green pit loss outside TUM's published band (check fct_pit_losses): " + "; ".join(outside)
+    assert not outside, (
+        "green pit loss outside TUM's band: "
+        + "; ".join(outside)
+        + " (check that circuit's in-lap and out-lap references in fct_pit_losses; list it in NOT_IN_TUM_SET with"
+        " its reason only if TUM's 2014-2019 set lacks it)"
+    )

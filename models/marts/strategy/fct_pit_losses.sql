@@ -8,7 +8,8 @@
       or exit, green all through; on a dry compound) of the stint before (laps after the previous race stop's
       in-lap, before this in-lap) for the in-lap, and of the stint after (after the out-lap, before the next race
       stop's in-lap) for the out-lap: the least-squares line of lap time on lap number over the nearest var
-      pit_loss_reference_laps of them, read at the in-lap / out-lap number (within a stint fuel burn and tyre
+      pit_loss_reference_laps of them (less any slower than the fastest of them by more than var
+      pit_loss_reference_max_gap_s), read at the in-lap / out-lap number (within a stint fuel burn and tyre
       age move together with the lap number, so the line carries both); one lap only: its time; none: null.
     - a stop under VSC or SC (the laps are neutralised): the loss counts the in-lap, the out-lap and the lap
       after it (the rejoin lap: under a safety car the cars that stayed out close up on the queue while the
@@ -143,8 +144,8 @@ stint_laps as (
         on
             stop_windows.session_key = representative_laps.session_key
             and stop_windows.driver_number = representative_laps.driver_number
-            and representative_laps.lap_number > stop_windows.previous_in_lap_number
-            and representative_laps.lap_number < stop_windows.in_lap_number
+            and stop_windows.previous_in_lap_number < representative_laps.lap_number
+            and stop_windows.in_lap_number > representative_laps.lap_number
 
     union all
 
@@ -165,18 +166,37 @@ stint_laps as (
         on
             stop_windows.session_key = representative_laps.session_key
             and stop_windows.driver_number = representative_laps.driver_number
-            and representative_laps.lap_number > stop_windows.out_lap_number
+            and stop_windows.out_lap_number < representative_laps.lap_number
             and (
                 stop_windows.next_in_lap_number is null
-                or representative_laps.lap_number < stop_windows.next_in_lap_number
+                or stop_windows.next_in_lap_number > representative_laps.lap_number
             )
+
+),
+
+nearest_stint_laps as (
+
+    -- the nearest var pit_loss_reference_laps, less any slower than the fastest of them by more than var
+    -- pit_loss_reference_max_gap_s (a lap in traffic, a mistake, a car slowing to retire: clean but not its pace)
+    select
+        session_key,
+        driver_number,
+        stop_number,
+        side,
+        target_lap_number,
+        lap_number,
+        lap_duration_s,
+        min(lap_duration_s) over (partition by session_key, driver_number, stop_number, side) as fastest_lap_s
+    from stint_laps
+    where nearness_rank <= {{ var('pit_loss_reference_laps') }}
 
 ),
 
 stint_trends as (
 
-    -- least squares of lap time on lap number, read at the target lap: mean + slope * (target - mean lap);
-    -- one lap (or one lap number) has no slope: its mean
+    -- least squares of lap time on lap number, read at the target lap: mean + slope * (target - mean lap), the
+    -- slope being (mean of time x lap - mean time x mean lap) / variance of the lap number; one lap (or one lap
+    -- number) has no slope: its mean. Not the degradation slope (lap time on tyre age, macros/degradation.sql).
     select
         session_key,
         driver_number,
@@ -187,12 +207,12 @@ stint_trends as (
             when count(*) >= 2 and var_pop(lap_number) > 0
                 then
                     avg(lap_duration_s)
-                    + covar_pop(lap_duration_s, lap_number) / var_pop(lap_number)
+                    + (avg(lap_duration_s * lap_number) - avg(lap_duration_s) * avg(lap_number)) / var_pop(lap_number)
                     * (max(target_lap_number) - avg(lap_number))
             else avg(lap_duration_s)
         end as reference_lap_s
-    from stint_laps
-    where nearness_rank <= {{ var('pit_loss_reference_laps') }}
+    from nearest_stint_laps
+    where lap_duration_s <= fastest_lap_s + {{ var('pit_loss_reference_max_gap_s') }}
     group by session_key, driver_number, stop_number, side
 
 ),
@@ -313,22 +333,24 @@ stops_with_laps as (
         stop_windows.in_lap_number,
         stop_windows.out_lap_number,
         pit_stops.track_status_at_stop,
-        pit_stops.track_status_at_stop in ('vsc', 'sc') as is_neutralised,
         pit_stops.compound_before,
         pit_stops.compound_after,
         pit_stops.lane_duration_s,
         pit_stops.stop_duration_s,
         in_laps.lap_duration_s as in_lap_duration_s,
         out_laps.lap_duration_s as out_lap_duration_s,
-        rejoin_laps.lap_duration_s as rejoin_lap_duration_s,
         in_trends.reference_lap_s as trend_in_lap_s,
-        coalesce(in_trends.reference_laps, 0) as trend_in_laps,
         out_trends.reference_lap_s as trend_out_lap_s,
-        coalesce(out_trends.reference_laps, 0) as trend_out_laps,
         neighbour_references.reference_in_lap_s as neighbour_in_lap_s,
         neighbour_references.reference_out_lap_s as neighbour_out_lap_s,
         neighbour_references.reference_rejoin_lap_s as neighbour_rejoin_lap_s,
-        coalesce(neighbour_references.reference_laps, 0) as neighbour_laps
+        coalesce(in_trends.reference_laps, 0) as trend_in_laps,
+        coalesce(out_trends.reference_laps, 0) as trend_out_laps,
+        coalesce(neighbour_references.reference_laps, 0) as neighbour_laps,
+        pit_stops.track_status_at_stop in ('vsc', 'sc') as is_neutralised,
+        -- the lap after the out-lap counts for neutralised stops only
+        case when pit_stops.track_status_at_stop in ('vsc', 'sc') then rejoin_laps.lap_duration_s end
+            as rejoin_lap_duration_s
     from pit_stops
     inner join stop_windows
         on
@@ -401,7 +423,7 @@ final as (
         compound_after,
         in_lap_duration_s,
         out_lap_duration_s,
-        case when is_neutralised then rejoin_lap_duration_s end as rejoin_lap_duration_s,
+        rejoin_lap_duration_s,
         reference_method,
         reference_in_lap_s,
         reference_out_lap_s,

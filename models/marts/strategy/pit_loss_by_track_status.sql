@@ -48,8 +48,8 @@ by_track_status as (
         season,
         track_status,
         count(counted_pit_loss_s) as stops,
-        sum(case when has_pit_loss then 0 else 1 end) as stops_without_pit_loss,
-        sum(case when has_pit_loss and counted_pit_loss_s is null then 1 else 0 end) as stops_outside_band,
+        count(case when not has_pit_loss then 1 end) as stops_without_pit_loss,
+        count(case when has_pit_loss and counted_pit_loss_s is null then 1 end) as stops_outside_band,
         {{ percentile('counted_pit_loss_s', 0.5) }} as median_pit_loss_s,
         {{ percentile('counted_pit_loss_s', 0.25) }} as p25_pit_loss_s,
         {{ percentile('counted_pit_loss_s', 0.75) }} as p75_pit_loss_s,
@@ -74,13 +74,13 @@ final as (
         by_track_status.median_pit_loss_s,
         by_track_status.p25_pit_loss_s,
         by_track_status.p75_pit_loss_s,
-        by_track_status.p75_pit_loss_s - by_track_status.p25_pit_loss_s as iqr_pit_loss_s,
         by_track_status.min_pit_loss_s,
         by_track_status.max_pit_loss_s,
         by_track_status.mean_pit_loss_s,
-        by_track_status.median_pit_loss_s / max(
+        by_track_status.p75_pit_loss_s - by_track_status.p25_pit_loss_s as iqr_pit_loss_s,
+        by_track_status.median_pit_loss_s / nullif(max(
             case when by_track_status.track_status = 'green' then by_track_status.median_pit_loss_s end
-        ) over (partition by by_track_status.circuit_key, by_track_status.season) as ratio_to_green
+        ) over (partition by by_track_status.circuit_key, by_track_status.season), 0) as ratio_to_green
     from by_track_status
     left outer join circuits
         on by_track_status.circuit_key = circuits.circuit_key

@@ -255,14 +255,25 @@ def test_chance_is_roughly_calibrated_on_the_undercuts_tried(
     every_row = rows(
         warehouse,
         """
-        select gap_bucket, min(gap_s) as from_s, count(*) as pairs, avg(undercut_chance) as mean_chance
+        select
+            gap_bucket,
+            min(gap_s) as from_s,
+            count(*) as pairs,
+            avg(undercut_chance) as mean_chance,
+            avg(observed_success_rate) as observed_rate
         from marts.fct_undercut_chances
         group by gap_bucket
         """,
     )
     assert len(tried) >= 5, f"only {len(tried)} green-flag dry undercut attempts have a chance row: too few to judge"
-    print(f"\nundercut chance calibration ({request.node.callspec.id}): attempts tried, by gap to the car ahead")
-    print(f"{'gap':>8} {'attempts':>9} {'mean chance':>12} {'success rate':>13} | {'pairs':>7} {'mean chance':>12}")
+    print(
+        f"\nundercut chance calibration ({request.node.callspec.id}), by gap to the car ahead: the green-flag "
+        "attempts onto dry tyres | every pair in range, with its bucket pair's observed rate (mean over pairs)"
+    )
+    print(
+        f"{'gap':>8} {'attempts':>9} {'mean chance':>12} {'success rate':>13} | "
+        f"{'pairs':>7} {'mean chance':>12} {'bucket rate':>12}"
+    )
     by_bucket: dict[str, list[dict]] = {}
     for row in tried:
         by_bucket.setdefault(row["gap_bucket"], []).append(row)
@@ -271,10 +282,11 @@ def test_chance_is_roughly_calibrated_on_the_undercuts_tried(
         attempts = by_bucket.get(bucket, [])
         mean_chance = sum(row["undercut_chance"] for row in attempts) / len(attempts) if attempts else math.nan
         rate = sum(row["is_success"] for row in attempts) / len(attempts) if attempts else math.nan
-        pairs = all_pairs.get(bucket, {"pairs": 0, "mean_chance": math.nan})
+        pairs = all_pairs[bucket]
+        bucket_rate = math.nan if pairs["observed_rate"] is None else pairs["observed_rate"]
         print(
             f"{bucket:>8} {len(attempts):>9} {mean_chance:>12.3f} {rate:>13.3f} | "
-            f"{pairs['pairs']:>7} {pairs['mean_chance']:>12.3f}"
+            f"{pairs['pairs']:>7} {pairs['mean_chance']:>12.3f} {bucket_rate:>12.3f}"
         )
     mean_chance = sum(row["undercut_chance"] for row in tried) / len(tried)
     rate = sum(row["is_success"] for row in tried) / len(tried)

@@ -80,8 +80,9 @@ The truth sidecar (``--truth FILE``, default ``<OUT>.truth.json`` beside the fol
   ``strategies`` (driver_number -> driver_id, grid, finished, laps_completed, ``strategy`` as "M:1-18,H:19-57"
   over the laps driven, compounds, in_laps, tyre_ages_at_start; DNS cars absent), ``pit_stops`` (driver_id,
   driver_number, in_lap, ``track_status`` of the in-lap ('green', 'vsc', 'sc'), ``out_lap_status``,
-  ``in_lap_factor``, ``out_lap_factor``, ``stop_s`` (the stationary time drawn), ``pit_loss_s`` (what this stop
-  cost as the engine charged it, its own stop time and lane noise included)), ``missing_laps``,
+  ``in_lap_factor``, ``out_lap_factor``, ``stop_s`` (the stationary time drawn), ``lane_s`` (the pit-lane time,
+  entry to exit, unrounded), ``pit_loss_s`` (what this stop cost as the engine charged it: ``lane_s`` -
+  in_lap_factor x pit_in_racing_s - out_lap_factor x pit_out_racing_s + out_lap_cold_tyres_s)), ``missing_laps``,
   ``null_compound_stints``.
 
   Pit loss by track status: a car staying out drives the stretches the pit lane replaces (``pit_in_racing_s``

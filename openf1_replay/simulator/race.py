@@ -42,13 +42,14 @@ class Pit:
     lane_s: float
     stop_s: float
     # what the engine charged for this stop (the truth file's ``pit_stops``): the in-lap's and out-lap's track
-    # status and lap factor, the stop's exact stationary time and the seconds it cost versus driving both laps
-    # without it (``pit_in_extra`` + ``pit_out_extra``)
+    # status and lap factor, the stop's exact stationary and pit-lane times and the seconds it cost versus
+    # driving both laps without it (``pit_in_extra`` + ``pit_out_extra``)
     in_status: str = "green"
     out_status: str = "green"
     in_factor: float = 1.0
     out_factor: float = 1.0
     stop_exact_s: float = 0.0
+    lane_exact_s: float = 0.0
     loss_s: float = 0.0
 
     @property
@@ -404,6 +405,7 @@ def _outcome(
                         in_factor,
                         out_factor,
                         float(engine.stop[c, k - 1]),
+                        float(lane),
                         float(loss),
                     )
                 )

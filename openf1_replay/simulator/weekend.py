@@ -501,6 +501,7 @@ class Weekend:
                     "in_lap_factor": round(p.in_factor, 4),
                     "out_lap_factor": round(p.out_factor, 4),
                     "stop_s": round(p.stop_exact_s, 3),
+                    "lane_s": round(p.lane_exact_s, 3),
                     "pit_loss_s": round(p.loss_s, 3),
                 }
                 for c, car in sorted(enumerate(cars), key=lambda item: item[1].entry.number)

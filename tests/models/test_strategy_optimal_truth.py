@@ -38,7 +38,7 @@ pytestmark = pytest.mark.slow
 SAMPLE_TRUTH = ROOT / "warehouse" / "samples" / "season-2025-r4-s7-hz1.truth.json"
 MART = "marts.strategy_optimal_strategies"
 COLUMNS = ("session_key", "circuit_key", "season", "round_number", "planning_mode", "stops", "strategy")
-COLUMNS += ("model_race_time_s", "is_best")
+COLUMNS += ("strategy_time_s", "is_best")
 MAX_STOPS = 3  # the search space's 1 to 3 stops (common vocabulary of issue 18)
 TOLERANCE_S = 2.0  # issue 18: within 2 s of the truly best strategy
 
@@ -128,7 +128,7 @@ def compare(
         replayed = race_time_s(truth, number, None, stints)
         gap = replayed - truth_time
         lines.append(
-            f"{where}: engine best {row['strategy']} (model {row['model_race_time_s']:.3f} s, truth replay "
+            f"{where}: engine best {row['strategy']} (strategy time {row['strategy_time_s']:.3f} s, truth replay "
             f"{replayed:.3f} s), truth best {truth_text} {truth_time:.3f} s, gap {gap:+.3f} s"
         )
         if gap > TOLERANCE_S:

@@ -236,7 +236,7 @@ stints_priced as (
         stint_costs.tyre_cost_s
         + tyre_models.degradation_s_per_lap * stints.tyre_age_at_start_laps * stint_costs.green_laps
             as tyre_cost_s,
-        substr(stints.compound, 1, 1) || ':' || cast(stints.first_lap_number as {{ dbt.type_string() }})
+        coalesce(substr(stints.compound, 1, 1), '?') || ':' || cast(stints.first_lap_number as {{ dbt.type_string() }})
         || '-' || cast(stints.last_lap_number as {{ dbt.type_string() }}) as stint_text
     from stints
     left outer join stint_costs
@@ -286,6 +286,7 @@ driven as (
         driver_number,
         count(*) as stints,
         count(tyre_cost_s) as stints_priced,
+        count(compound) as stints_with_compound,
         sum(tyre_cost_s) as tyre_cost_s,
         min(first_lap_number) as first_lap_number,
         max(last_lap_number) as last_lap_number,
@@ -379,6 +380,7 @@ modelled as (
                 or driven.laps_covered != race_totals.race_laps
                 or driven.stints is null
                 then 'stints do not cover the race'
+            when driven.stints_with_compound != driven.stints then 'a stint without a compound'
             when driven.stints_priced != driven.stints then 'a stint compound the model does not cover'
             when
                 coalesce(stop_totals.stops_priced, 0) != coalesce(stop_totals.stops, 0)

@@ -37,8 +37,8 @@ class Race:
     laps: int
 
     def name(self) -> str:
-        round_text = f" round {self.round_number}" if self.round_number is not None else ""
-        return f"the {self.season}{round_text} race at {self.circuit} (session {self.session_key})"
+        """'the 2025 Bahrain Grand Prix (session 10305)'."""
+        return f"the {self.season} {self.meeting_name or self.circuit + ' race'} (session {self.session_key})"
 
 
 @dataclass(frozen=True)

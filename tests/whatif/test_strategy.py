@@ -71,7 +71,7 @@ def example(difference_s: float) -> WhatIf:
         car(2, "BBB", 2, 3000.0),
         car(3, "CCC", 3, 3004.0),
         car(4, "DDD", 4, 3010.0),
-        car(5, "EEE", 5, None, laps_behind=1),  # lapped: stays behind
+        car(5, "EEE", 5, 2995.0, laps_behind=1),  # lapped (whatever time a source gives it): stays behind
         car(6, "FFF", None, None, laps_behind=None),  # retired
     ]
     asked = [StintPrice(Stint("MEDIUM", 1, 10), 10, 5.0), StintPrice(Stint("HARD", 11, 20), 10, 6.0)]

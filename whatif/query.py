@@ -23,6 +23,19 @@ FIND_RACES = (
 )
 
 
+# the marts the what-if reads (a copy published before the strategy engine lacks the strategy ones)
+READS = (
+    "dim_sessions",
+    "dim_meetings",
+    "fct_session_results",
+    "fct_stints",
+    "strategy_race_backtests",
+    "strategy_stint_costs",
+    "strategy_race_laps",
+    "strategy_optimal_strategies",
+)
+
+
 class WhatIfError(RuntimeError):
     """The what-if cannot be answered: the message (one line) says why and what to give instead."""
 
@@ -134,6 +147,24 @@ class WhatIf:
         ahead = [car for car in ordered if car.race_time_s < self.implied_race_time_s]
         behind = [car for car in ordered if car.race_time_s >= self.implied_race_time_s]
         return (ahead[-1] if ahead else None), (behind[0] if behind else None)
+
+
+def require_marts(connection: duckdb.DuckDBPyConnection) -> None:
+    present = {
+        name
+        for (name,) in connection.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+    }
+    missing = [name for name in READS if name not in present]
+    if missing:
+        path = connection.execute(
+            "select path from duckdb_databases() where database_name = current_database()"
+        ).fetchone()[0]
+        raise WhatIfError(
+            f"the published copy {path} has no marts.{missing[0]} (published before the strategy engine?):"
+            " run make build to publish a current one"
+        )
 
 
 def resolve_session(connection: duckdb.DuckDBPyConnection, session: str | None) -> int:
@@ -307,6 +338,7 @@ def what_if(
     connection: duckdb.DuckDBPyConnection, session: str | None, driver: str | None, stints: list[Stint]
 ) -> WhatIf:
     """Everything the printout shows, or the first WhatIfError."""
+    require_marts(connection)
     race_ = race(connection, resolve_session(connection, session))
     field_ = cars(connection, race_.session_key)
     car = find_car(field_, driver, race_)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import duckdb
 import pytest
 
+from whatif.__main__ import main
 from whatif.printout import clock, render, signed
 from whatif.query import Car, Race, StintPrice, StopPrice, WhatIf
 from whatif.strategy import Stint, StrategyError, check_race, notes, parse, pit_laps, strategy_text
@@ -122,3 +126,24 @@ def test_times_read_as_a_clock_and_differences_carry_their_sign() -> None:
     assert clock(5432.1234) == "1:30:32.123"
     assert clock(59.9996) == "0:01:00.000"
     assert signed(3.4564) == "+3.456 s" and signed(-0.12) == "-0.120 s" and signed(0.0001) == "±0.000 s"
+
+
+def test_a_copy_without_the_strategy_marts_or_no_copy_at_all_is_one_line_saying_make_build(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = tmp_path / "old.duckdb"
+    with duckdb.connect(str(old)) as connection:
+        connection.execute("create schema marts")
+        connection.execute("create table marts.dim_sessions (session_key integer)")
+    given = ["--session", "1", "--driver", "1", "--strategy", "M:1-18,H:19-57"]
+    assert main(["--database", str(old), *given]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == (
+        f"error: the published copy {old} has no marts.dim_meetings (published before the strategy engine?):"
+        " run make build to publish a current one"
+    )
+    assert main(["--database", str(tmp_path / "none.duckdb"), *given]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"error: no published copy at {tmp_path / 'none.duckdb'} yet: run make build")
+    assert main(["--database", str(old), "--session", "1", "--driver", "1", "--strategy", "M:1-18,H:20-57"]) == 2
+    assert "leaves a gap" in capsys.readouterr().err

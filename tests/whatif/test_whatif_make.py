@@ -162,6 +162,13 @@ def test_latest_is_the_latest_race(sample) -> None:
     done = whatif(warehouse, SESSION="latest", DRIVER=str(driver), STRATEGY=driven)
     assert done.returncode == 0, done.stderr
     assert f"session {session_key}, {laps} laps" in done.stdout.splitlines()[0]
+    # the key and the three-letter code name the same car
+    code = connection.execute(
+        "select driver_code from marts.fct_session_results where session_key = ? and driver_number = ?",
+        [session_key, driver],
+    ).fetchone()[0]
+    by_code = whatif(warehouse, SESSION=str(session_key), DRIVER=code.lower(), STRATEGY=driven)
+    assert by_code.returncode == 0 and by_code.stdout == done.stdout, by_code.stderr
 
 
 def test_each_refusal_is_one_line_naming_the_cause_and_the_fix(sample) -> None:

@@ -27,6 +27,11 @@ def seconds(value: float) -> str:
     return f"{value:.3f} s"
 
 
+def gap(time_s: float, winner_s: float) -> str:
+    """'winner', or the seconds behind the winner."""
+    return "winner" if time_s <= winner_s else f"+{time_s - winner_s:.3f} s"
+
+
 def who(car: Car) -> str:
     return f"{car.driver_code} #{car.driver_number}"
 
@@ -124,16 +129,23 @@ def render(result: WhatIf, notes: list[str], colour: bool = False) -> str:
     lines += ["", heading("The race")]
     lines += grid(
         [
-            ["", "race time", "position", ""],
-            ["really", clock(car.race_time_s), real_position, f"driving {result.driven_strategy}"],
+            ["", "race time", "position", "to the winner", ""],
+            [
+                "really",
+                clock(car.race_time_s),
+                real_position,
+                gap(car.race_time_s, result.winner_s(car.race_time_s)),
+                f"driving {result.driven_strategy}",
+            ],
             [
                 "what-if",
                 clock(result.implied_race_time_s),
                 f"P{result.implied_position}",
+                gap(result.implied_race_time_s, result.winner_s(result.implied_race_time_s)),
                 f"{signed(result.difference_s)}: {between}",
             ],
         ],
-        right={1, 2},
+        right={1, 2, 3},
     )
     lines += [
         "  what-if = the real race time + (asked - driven): the model's own error on the driven strategy"

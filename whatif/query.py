@@ -141,6 +141,10 @@ class WhatIf:
         """1 + the others ahead on time; lapped and unclassified cars stay behind (a tie goes to the driver)."""
         return 1 + sum(1 for car in self.compared() if car.race_time_s < self.implied_race_time_s)
 
+    def winner_s(self, time_s: float) -> float:
+        """The winning time were the driver's time ``time_s``."""
+        return min([time_s, *(car.race_time_s for car in self.compared())])
+
     def neighbours(self) -> tuple[Car | None, Car | None]:
         """The cars just ahead of and just behind the implied time."""
         ordered = sorted(self.compared(), key=lambda car: (car.race_time_s, car.driver_number))

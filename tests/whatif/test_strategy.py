@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -118,6 +119,9 @@ def test_the_printout_is_plain_text_off_a_terminal_and_aligned() -> None:
     assert "0:50:00.000" in really and "P2" in really
     assert "0:50:05.000" in whatif and "P3" in whatif and "+5.000 s" in whatif
     assert really.index("P2") == whatif.index("P3")
+    assert "+10.000 s" in really and "+15.000 s" in whatif and "behind CCC #3 0:50:04.000, ahead of DDD #4" in whatif
+    faster = render(example(-20.0), [], colour=False).splitlines()
+    assert re.search(r" P1 +winner ", next(line for line in faster if line.strip().startswith("what-if")))
     assert lines[-1] == "note: a note"
     assert "\033[1m" in render(example(5.0), [], colour=True)
 

@@ -17,6 +17,8 @@ from whatif.strategy import Stint, check_race, pit_laps
 # a car with a race time under this many seconds a lap has a gap where its time belongs (the backtest's rule)
 PLAUSIBLE_LAP_S = 30
 RACES_LISTED = 5
+# not_backtested_reason values that hold for every driver of the race
+RACE_REASONS = {"wet race", "red flag", "a neutralised lap has no time"}
 FIND_RACES = (
     'make query SQL="select session_key, season, round_number, circuit_short_name from marts.dim_sessions'
     " where session_kind = 'race' order by started_at desc\""
@@ -269,9 +271,10 @@ def backtest(connection: duckdb.DuckDBPyConnection, race_: Race, car: Car) -> tu
             " lead-lap finishers; pick another DRIVER"
         )
     if not row[0]:
+        fix = "pick another race" if row[1] in RACE_REASONS else "pick another DRIVER"
         raise WhatIfError(
             f"the model cannot price {who} in {race_.name()}: {row[1]}"
-            " (marts.strategy_race_backtests.not_backtested_reason); pick another DRIVER or race"
+            f" (marts.strategy_race_backtests.not_backtested_reason); {fix}"
         )
     return row
 

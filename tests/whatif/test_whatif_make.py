@@ -214,7 +214,7 @@ def test_each_refusal_is_one_line_naming_the_cause_and_the_fix(sample) -> None:
         (
             {"SESSION": str(unpriced[0]), "DRIVER": str(unpriced[1])},
             f"error: the model cannot price car {unpriced[1]} ",
-            f": {unpriced[2]} (marts.strategy_race_backtests.not_backtested_reason); pick another DRIVER",
+            f": {unpriced[2]} (marts.strategy_race_backtests.not_backtested_reason); pick another ",
         ),
         ({"SESSION": str(dnf[0]), "DRIVER": str(dnf[1])}, f"error: car {dnf[1]} ", "was not classified"),
         (

@@ -14,8 +14,8 @@ import duckdb
 
 from whatif.strategy import Stint, check_race, pit_laps
 
-# a car with a race time under this many seconds a lap has a gap where its time belongs (the backtest's rule)
-PLAUSIBLE_LAP_S = 30
+# the backtest's word for a race time that is a gap in disguise (its rule lives in strategy_race_backtests.sql)
+IMPLAUSIBLE = "no plausible race time"
 RACES_LISTED = 5
 # not_backtested_reason values that hold for every driver of the race
 RACE_REASONS = {"wet race", "red flag", "a neutralised lap has no time"}
@@ -68,6 +68,7 @@ class Car:
     laps_behind: int | None
     race_time_s: float | None
     status: str
+    plausible_time: bool = True  # False: the backtest found its race time implausible (a gap in its place)
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,6 @@ class WhatIf:
 
     def compared(self) -> list[Car]:
         """The other lead-lap finishers with a plausible race time: those the implied time is ranked among."""
-        floor = PLAUSIBLE_LAP_S * self.race.laps
         return [
             car
             for car in self.cars
@@ -135,7 +135,7 @@ class WhatIf:
             and car.classified_position is not None
             and (car.laps_behind or 0) == 0
             and car.race_time_s is not None
-            and car.race_time_s > floor
+            and car.plausible_time
         ]
 
     @property
@@ -236,11 +236,14 @@ def race(connection: duckdb.DuckDBPyConnection, session_key: int) -> Race:
 
 def cars(connection: duckdb.DuckDBPyConnection, session_key: int) -> list[Car]:
     rows = connection.execute(
-        "select driver_number, coalesce(driver_code, ''), coalesce(full_name, ''), coalesce(team_name, ''),"
-        " classified_position, laps_behind, duration_s, coalesce(status, result_class, '')"
-        " from marts.fct_session_results where session_key = ?"
-        " order by classified_position nulls last, driver_number",
-        [session_key],
+        "select results.driver_number, coalesce(results.driver_code, ''), coalesce(results.full_name, ''),"
+        " coalesce(results.team_name, ''), results.classified_position, results.laps_behind, results.duration_s,"
+        " coalesce(results.status, results.result_class, ''),"
+        " coalesce(backtests.not_backtested_reason, '') != ?"
+        " from marts.fct_session_results as results left outer join marts.strategy_race_backtests as backtests"
+        " on results.session_key = backtests.session_key and results.driver_number = backtests.driver_number"
+        " where results.session_key = ? order by results.classified_position nulls last, results.driver_number",
+        [IMPLAUSIBLE, session_key],
     ).fetchall()
     return [Car(*row) for row in rows]
 

@@ -65,8 +65,15 @@ def test_a_strategy_outside_the_search_space_is_priced_with_a_note() -> None:
     assert any("4 stops" in note for note in notes(parse("S:1-10,M:11-20,S:21-30,M:31-40,H:41-57"), 5))
 
 
-def car(number: int, code: str, position: int | None, time_s: float | None, laps_behind: int | None = 0) -> Car:
-    return Car(number, code, code.title(), "Team", position, laps_behind, time_s, "finished")
+def car(
+    number: int,
+    code: str,
+    position: int | None,
+    time_s: float | None,
+    laps_behind: int | None = 0,
+    plausible: bool = True,
+) -> Car:
+    return Car(number, code, code.title(), "Team", position, laps_behind, time_s, "finished", plausible)
 
 
 def example(difference_s: float) -> WhatIf:
@@ -78,6 +85,7 @@ def example(difference_s: float) -> WhatIf:
         car(4, "DDD", 4, 3010.0),
         car(5, "EEE", 5, 2995.0, laps_behind=1),  # lapped (whatever time a source gives it): stays behind
         car(6, "FFF", None, None, laps_behind=None),  # retired
+        car(7, "GGG", 6, 5.2, plausible=False),  # a gap where the race time belongs (the backtest says so): not ranked
     ]
     asked = [StintPrice(Stint("MEDIUM", 1, 10), 10, 5.0), StintPrice(Stint("HARD", 11, 20), 10, 6.0)]
     stops = [StopPrice(10, "green", 20.0)]

@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -51,7 +52,7 @@ def row(output: str, label: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def sample(published_sample: tuple[Path, Path, Path]) -> tuple[str, duckdb.DuckDBPyConnection]:
+def sample(published_sample: tuple[Path, Path, Path]) -> Iterator[tuple[str, duckdb.DuckDBPyConnection]]:
     """The sample's WAREHOUSE= value and a read-only connection to its published copy."""
     published, _, _ = published_sample
     warehouse = str((published.parent.parent / published.name).relative_to(ROOT))

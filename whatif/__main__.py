@@ -63,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         print(f"error: reading {args.database}: {first}: run make build to publish a current copy", file=sys.stderr)
         return 1
-    sys.stdout.write(render(result, notes(stints, min_stint_laps()), colour=sys.stdout.isatty()))
+    sys.stdout.write(
+        render(result, notes(stints, min_stint_laps()), colour=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+    )
     return 0
 
 

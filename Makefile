@@ -302,6 +302,10 @@ whatif: export OPENF1_WHATIF_STRATEGY = $(value STRATEGY)
 whatif: $(INSTALLED) ## A strategy's race time and position by the model, beside the real ones: SESSION=<key>|latest DRIVER=<number> STRATEGY="M:1-18,H:19-57"
 	@$(PY) -m whatif
 
+.PHONY: bench-strategy
+bench-strategy: $(INSTALLED) ## The strategy engine's figures on the published copy: backtest error, pit loss vs TUM's range, VSC/SC vs green
+	@$(PY) -m bench.strategy --warehouse "$(PUBLISHED)"
+
 # ---- metrics layer (dbt MetricFlow): make metrics, make metrics-list ----------------------------------------
 # mf queries the published copy through profiles.yml's `published` target (attached read-only: never the working
 # file, never the build's lock), or with DESTINATION=bigquery the marts dataset (target bigquery). Its manifest

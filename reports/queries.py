@@ -217,18 +217,24 @@ class Marts:
         )
 
     # ---- race report: strategy (marts/strategy) -----------------------------------------------------------------
-    def strategy_not_modelled(self, session_key: int) -> str | None:
-        """Why the strategy engine does not model this race as a whole (strategy_race_backtests: a wet race, a
-        red flag), or None when it does (each driver may still have a reason of his own)."""
+    def strategy_not_modelled(self, session_key: int) -> list[str]:
+        """Why the strategy engine models this race for no driver (strategy_race_backtests.not_backtested_reason:
+        'wet race', 'red flag', ...), one reason a line; [] when it prices at least one driver's strategy (the
+        others then show their own reason)."""
         rows = self.rows(
             """
             select distinct not_backtested_reason
             from marts.strategy_race_backtests
-            where session_key = ? and (is_wet_race or has_red_flag)
+            where
+                session_key = ?
+                and session_key not in (
+                    select priced.session_key from marts.strategy_race_backtests as priced where priced.is_backtested
+                )
+            order by not_backtested_reason
             """,
             session_key,
         )
-        return rows[0]["not_backtested_reason"] if rows else None
+        return [row["not_backtested_reason"] for row in rows]
 
     def strategy_backtests(self, session_key: int) -> list[Row]:
         """The driven strategy against the model, one row per classified driver (strategy_race_backtests)."""

@@ -1,8 +1,8 @@
 """The race page's strategy section: every value it shows is a column of a strategy mart, read back from the HTML.
 
-Slow: renders the published sample (``published_sample``, what ``make reports`` reads) and compares each table
-of the section with the marts, queried here independently of ``reports/queries.py``. A race the engine does not
-model (wet, red flag: the sample's third round is wet) says so in the engine's words.
+Slow but the first: renders the published sample (``published_sample``, what ``make reports`` reads) and compares
+each table of the section with the marts, queried here independently of ``reports/queries.py``. A race the engine
+does not model (wet, red flag: the sample's third round is wet) says so in the engine's words.
 """
 
 from __future__ import annotations
@@ -17,12 +17,33 @@ import pytest
 
 from reports import formatting
 from reports.pages import race_path
+from reports.queries import Marts
 from reports.render import render
 from tests.reports.test_reports import Table, parse, race_sessions, rows
 
-pytestmark = pytest.mark.slow
-
 STATUSES = ("green", "vsc", "sc")
+
+
+def test_a_race_is_not_modelled_only_when_no_driver_is_priced() -> None:
+    """Fast: the engine's reasons for a race where it prices no driver, each once and in order; none for a race
+    where one driver is priced (the others keep their own reason in the table)."""
+    with duckdb.connect(":memory:") as connection:
+        connection.execute("create schema marts")
+        connection.execute(
+            """
+            create table marts.strategy_race_backtests as select * from (values
+                (1, 7, false, 'not on the lead lap'),
+                (1, 8, false, 'no pace fitted'),
+                (1, 9, false, 'not on the lead lap'),
+                (2, 7, true, null),
+                (2, 8, false, 'not on the lead lap')
+            ) as t(session_key, driver_number, is_backtested, not_backtested_reason)
+            """
+        )
+        marts = Marts(connection)
+        assert marts.strategy_not_modelled(1) == ["no pace fitted", "not on the lead lap"]
+        assert marts.strategy_not_modelled(2) == []
+        assert marts.strategy_not_modelled(3) == []
 
 
 def shown_status(value: str | None) -> str:
@@ -51,17 +72,23 @@ def grand_prix(marts: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [session for session in race_sessions(marts) if session["session_kind"] == "race"]
 
 
+def unmodelled_reasons(marts: duckdb.DuckDBPyConnection) -> dict[int, str]:
+    """Grand Prix -> the engine's reasons, for the races where it prices no driver (wet, red flag, ...)."""
+    found = rows(
+        marts,
+        "select session_key, string_agg(distinct not_backtested_reason, '; ' order by not_backtested_reason) as reasons"
+        " from marts.strategy_race_backtests group by session_key having not bool_or(is_backtested)",
+    )
+    return {row["session_key"]: row["reasons"] for row in found}
+
+
 def modelled_grand_prix(marts: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """The Grands Prix the engine models as a whole (not wet, not red-flagged: strategy_race_backtests)."""
-    unmodelled = {
-        row["session_key"]
-        for row in rows(
-            marts, "select session_key from marts.strategy_race_backtests where is_wet_race or has_red_flag"
-        )
-    }
+    """The Grands Prix where the engine prices at least one driver's strategy (strategy_race_backtests)."""
+    unmodelled = unmodelled_reasons(marts)
     return [session for session in grand_prix(marts) if session["session_key"] not in unmodelled]
 
 
+@pytest.mark.slow
 def test_driven_vs_optimal_is_strategy_race_backtests(site: Path, marts: duckdb.DuckDBPyConnection) -> None:
     races = modelled_grand_prix(marts)
     assert races
@@ -94,6 +121,7 @@ def test_driven_vs_optimal_is_strategy_race_backtests(site: Path, marts: duckdb.
     assert backtested > 0  # the sample's dry races are priced, not only listed
 
 
+@pytest.mark.slow
 def test_best_strategies_are_strategy_optimal_strategies(site: Path, marts: duckdb.DuckDBPyConnection) -> None:
     for session in modelled_grand_prix(marts):
         path = site / race_path(session)
@@ -117,12 +145,14 @@ def test_best_strategies_are_strategy_optimal_strategies(site: Path, marts: duck
         line = text[text.index('<p id="strategy-best">') : text.index("</p>", text.index('<p id="strategy-best">'))]
         best = [row for row in options if row["is_best"]]
         assert sorted(row["planning_mode"] for row in best) == ["hindsight", "plan"]
+        assert sorted(re.findall(r'data-key="(\w+)"', line)) == ["hindsight", "plan"]  # the best of each mode only
         for row in best:
             stops = f"{row['stops']} stop{'s' if row['stops'] != 1 else ''}"
             pattern = rf'data-key="{row["planning_mode"]}">.*?<code>{re.escape(row["strategy"])}</code>, {stops}</span>'
             assert re.search(pattern, line, re.DOTALL), (race_path(session), row)
 
 
+@pytest.mark.slow
 def test_pit_loss_by_track_status_is_the_mart(site: Path, marts: duckdb.DuckDBPyConnection) -> None:
     for session in race_sessions(marts):  # sprints too: the circuit's and season's losses
         shown = parse(site / race_path(session)).tables["pit-loss"]
@@ -147,6 +177,7 @@ def test_pit_loss_by_track_status_is_the_mart(site: Path, marts: duckdb.DuckDBPy
             assert cells["stops"] == (str(row["stops"]) if row else "no stop")
 
 
+@pytest.mark.slow
 def test_tyre_model_is_strategy_tyre_models(site: Path, marts: duckdb.DuckDBPyConnection) -> None:
     order = {"SOFT": 1, "MEDIUM": 2, "HARD": 3}
     for session in race_sessions(marts):
@@ -189,6 +220,7 @@ def test_tyre_model_is_strategy_tyre_models(site: Path, marts: duckdb.DuckDBPyCo
             assert f"this race ({race[2]} stint pairs)" in fuel
 
 
+@pytest.mark.slow
 def test_undercut_attempts_show_both_stops_track_status(site: Path, marts: duckdb.DuckDBPyConnection) -> None:
     attempts = 0
     for session in race_sessions(marts):
@@ -217,6 +249,7 @@ def test_undercut_attempts_show_both_stops_track_status(site: Path, marts: duckd
     assert attempts > 0
 
 
+@pytest.mark.slow
 def test_sprints_say_the_engine_prices_grands_prix_only(site: Path, marts: duckdb.DuckDBPyConnection) -> None:
     sprints = [session for session in race_sessions(marts) if session["session_kind"] == "sprint"]
     for session in sprints:
@@ -225,24 +258,21 @@ def test_sprints_say_the_engine_prices_grands_prix_only(site: Path, marts: duckd
         assert 'id="strategy-backtests"' not in text
 
 
+@pytest.mark.slow
 def test_a_race_the_engine_does_not_model_says_so(site: Path, marts: duckdb.DuckDBPyConnection) -> None:
-    """A wet or red-flagged race: the reason the engine gives, and no empty tables in place of its numbers."""
-    unmodelled = rows(
-        marts,
-        "select distinct session_key, not_backtested_reason from marts.strategy_race_backtests"
-        " where is_wet_race or has_red_flag order by session_key",
-    )
-    assert any(row["not_backtested_reason"] == "wet race" for row in unmodelled)  # the sample's wet round
+    """A race where no driver is priced (wet, red flag, ...): the engine's reasons, and no empty tables."""
+    unmodelled = unmodelled_reasons(marts)
+    assert "wet race" in unmodelled.values()  # the sample's wet round
     by_key = {session["session_key"]: session for session in grand_prix(marts)}
-    for row in unmodelled:
-        path = site / race_path(by_key[row["session_key"]])
+    for session_key, reasons in unmodelled.items():
+        path = site / race_path(by_key[session_key])
         text = " ".join(html.unescape(path.read_text(encoding="utf-8")).split())
         assert 'id="strategy-not-modelled"' in text
-        assert f"Not modelled: {row['not_backtested_reason']}." in text
+        assert f"Not modelled: {reasons}." in text
         page = parse(path)
         assert "strategy-backtests" not in page.tables and "strategy-options" not in page.tables
         assert page.tables["pit-loss"].rows  # the circuit's pit loss still holds
-    modelled = set(by_key) - {row["session_key"] for row in unmodelled}
+    modelled = set(by_key) - set(unmodelled)
     assert modelled
     for session_key in modelled:
         assert 'id="strategy-not-modelled"' not in (site / race_path(by_key[session_key])).read_text(encoding="utf-8")

@@ -1,7 +1,10 @@
 {#-
-    One row per (circuit, season): what a race pit stop costs there. Pit-lane time (entry to exit) of green-flag
-    Grand Prix race stops (stop_kind 'race_stop', track_status_at_stop 'green': stops under a safety car or VSC
-    cost less, red-flag entries and penalties are not stops) between 10 and 60 s (longer ones are repairs).
+    One row per (circuit, season): the pit-lane time (entry to exit) of green-flag Grand Prix race stops
+    (stop_kind 'race_stop', track_status_at_stop 'green': red-flag entries and penalties are not stops) between
+    10 and 60 s (longer ones are repairs). Pit-lane time is not the time a stop costs (that is the lane time
+    less the racing time the lane bypasses, plus the slowing into and out of it and the out-lap's cold tyres):
+    for that, by track status (green, VSC, SC), read marts/strategy/fct_pit_losses (per stop) and
+    pit_loss_by_track_status (per circuit and season); team_stationary_times has the stationary times.
 -#}
 with
 

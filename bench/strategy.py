@@ -2,8 +2,8 @@
 
 Reads the published copy (or any DuckDB file given) read-only: the backtest error of the driven strategy over
 dry races without a red flag (median, p90, max, per race), the green pit loss per circuit against the published
-range of TUM's race simulation (14.1-24.6 s, 2014-2019), the VSC and SC losses against green, and where each
-race's fuel effect comes from. Writes the figures to ``bench/results/strategy-<warehouse>.json``.
+range of TUM's race simulation (2014-2019, made like for like: 17.0-28.9 s), the VSC and SC losses against
+green, and where each race's fuel effect comes from. Writes the figures to ``bench/results/strategy-<warehouse>.json``.
 
     python -m bench.strategy --warehouse warehouse/published/openf1.duckdb
 """
@@ -21,7 +21,19 @@ import duckdb
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BACKTEST_TARGET_PCT = 0.5  # issue 18: median absolute backtest error <= 0.5 % of race time
-TUM_GREEN_RANGE_S = (14.1, 24.6)  # TUM race-simulation parameters, 2014-2019: green pit loss per circuit
+# TUM's race simulation (TUMFTM/race-simulation, racesim/input/parameters/pars_<track>_<year>.ini, 2014-2019):
+# the green-flag pit-lane drive loss t_pitdrive_inlap + t_pitdrive_outlap runs from 14.1 s (Spielberg) to 24.6 s
+# (Singapore), median 18.3 s. TUM keeps two parts of a stop apart that pit_loss_s includes (they happen inside
+# the in-lap and out-lap): the standstill, t_pit_tirechange_min 1.9 s plus a team's t_pit_tirechange_add (0.4 to
+# 1.4 s), and the out-lap's cold tyres, t_add_coldtires 1.0 s. Like for like, a whole stop costs
+# 14.1 + 1.9 + 1.0 = 17.0 s at least and 24.6 + 1.9 + 1.4 + 1.0 = 28.9 s at most.
+TUM_LANE_LOSS_S = (14.1, 24.6)
+TUM_STANDSTILL_S = (1.9, 1.9 + 1.4)
+TUM_COLD_TYRES_S = 1.0
+TUM_BAND_S = (
+    round(TUM_LANE_LOSS_S[0] + TUM_STANDSTILL_S[0] + TUM_COLD_TYRES_S, 1),
+    round(TUM_LANE_LOSS_S[1] + TUM_STANDSTILL_S[1] + TUM_COLD_TYRES_S, 1),
+)
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -39,8 +51,9 @@ def figures(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "group by 1 order by 2 desc"
     ).fetchall()
     losses = con.execute(
-        "select season, circuit_short_name, track_status, stops, median_pit_loss_s "
-        "from marts.pit_loss_by_track_status order by season, circuit_short_name, track_status"
+        "select season, circuit_short_name, track_status, median_pit_loss_s, ratio_to_green "
+        "from marts.pit_loss_by_track_status where median_pit_loss_s is not null "
+        "order by season, circuit_short_name, track_status"
     ).fetchall()
     fuel = con.execute(
         "select fuel_effect_source, count(distinct session_key), median(fuel_effect_s_per_lap) "
@@ -50,9 +63,9 @@ def figures(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     by_race: dict[str, list[float]] = {}
     for season, round_number, circuit, error in backtests:
         by_race.setdefault(f"{season} R{round_number:02} {circuit}", []).append(error)
-    green = {(s, c): loss for s, c, status, _, loss in losses if status == "green"}
+    green = {(s, c): loss for s, c, status, loss, _ in losses if status == "green"}
     ratios = {
-        status: [loss / green[(s, c)] for s, c, st, _, loss in losses if st == status and (s, c) in green]
+        status: [ratio for _, _, st, _, ratio in losses if st == status and ratio is not None]
         for status in ("vsc", "sc")
     }
     return {
@@ -67,9 +80,7 @@ def figures(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         },
         "green_pit_loss_s": {f"{s} {c}": round(loss, 2) for (s, c), loss in green.items()},
         "green_outside_tum_range": [
-            f"{s} {c} {loss:.1f}"
-            for (s, c), loss in green.items()
-            if not TUM_GREEN_RANGE_S[0] <= loss <= TUM_GREEN_RANGE_S[1]
+            f"{s} {c} {loss:.1f}" for (s, c), loss in green.items() if not TUM_BAND_S[0] <= loss <= TUM_BAND_S[1]
         ],
         "ratio_to_green": {
             status: {"circuits": len(values), "median": round(median(values), 3) if values else None}
@@ -88,7 +99,7 @@ def render(f: dict[str, Any]) -> str:
         f"| **median absolute backtest error, % of race time** | **{b['median_abs_error_pct']}** | "
         f"≤ {BACKTEST_TARGET_PCT} |",
         f"| p90 / max absolute backtest error, % | {b['p90_abs_error_pct']} / {b['max_abs_error_pct']} | |",
-        f"| circuits with a green pit loss / outside TUM's {TUM_GREEN_RANGE_S[0]}-{TUM_GREEN_RANGE_S[1]} s | "
+        f"| circuits with a green pit loss / outside TUM's {TUM_BAND_S[0]}-{TUM_BAND_S[1]} s (like for like) | "
         f"{len(f['green_pit_loss_s'])} / {len(f['green_outside_tum_range'])} "
         f"{', '.join(f['green_outside_tum_range'])} | 0 outside |",
     ]

@@ -288,6 +288,24 @@ query: $(INSTALLED) ## SQL on the published copy, read-only: SQL="select ..." or
 sql: $(INSTALLED) ## Interactive SQL shell (harlequin) on the published copy, read-only (installs .venv-sql once)
 	@$(PY) -m sqlcli.shell
 
+# ---- strategy ---------------------------------------------------------------------------------------------
+# make whatif prices another strategy for a driver with the strategy engine (its marts on the published copy,
+# read-only) and ranks the time it implies against the others' real times. SESSION (the loader's filter above) names
+# the race: a session_key or latest. Its variables reach python -m whatif through the environment, as typed.
+DRIVER ?=#                   a car number in the race (make whatif)
+STRATEGY ?=#                 stints as compound initial:first-last lap, "M:1-18,H:19-57" (make whatif)
+
+.PHONY: whatif
+whatif: export OPENF1_WHATIF_SESSION = $(value SESSION)
+whatif: export OPENF1_WHATIF_DRIVER = $(value DRIVER)
+whatif: export OPENF1_WHATIF_STRATEGY = $(value STRATEGY)
+whatif: $(INSTALLED) ## A strategy's race time and position by the model, beside the real ones: SESSION=<key>|latest DRIVER=<number> STRATEGY="M:1-18,H:19-57"
+	@$(PY) -m whatif
+
+.PHONY: bench-strategy
+bench-strategy: $(INSTALLED) ## The strategy engine's figures on the published copy: backtest error, pit loss vs TUM's range, VSC/SC vs green
+	@$(PY) -m bench.strategy --warehouse "$(PUBLISHED)"
+
 # ---- metrics layer (dbt MetricFlow): make metrics, make metrics-list ----------------------------------------
 # mf queries the published copy through profiles.yml's `published` target (attached read-only: never the working
 # file, never the build's lock), or with DESTINATION=bigquery the marts dataset (target bigquery). Its manifest

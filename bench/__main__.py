@@ -133,7 +133,8 @@ class Bench:
         step = run_step(name, command, self.logs, env)
         self.record(stage, step)
         results = json.loads((Path(env["DBT_TARGET_PATH"]) / "run_results.json").read_text(encoding="utf-8"))
-        return step, report.dbt_timings(results)
+        manifest = json.loads((Path(env["DBT_TARGET_PATH"]) / "manifest.json").read_text(encoding="utf-8"))
+        return step, report.dbt_timings(results, manifest)
 
     # ------------------------------------------------------------------------------------------- stages
 

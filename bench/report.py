@@ -10,20 +10,40 @@ ADD_STEPS = ("add_load", "add_dbt_build")  # make build after a round: one load 
 NOOP_STEPS = ("noop_load", "noop_dbt_build")  # make build again with nothing new: its fixed cost
 
 
-def dbt_timings(results: dict[str, Any]) -> dict[str, Any]:
+STRATEGY_FOLDER = "/strategy/"  # the strategy engine: models/intermediate/strategy, models/marts/strategy
+
+
+def strategy_node(unique_id: str, manifest: dict[str, Any]) -> bool:
+    """A node of the strategy engine: a model in a strategy folder, or a test attached to one."""
+    nodes = manifest.get("nodes", {}) | manifest.get("unit_tests", {})
+    node = nodes.get(unique_id, {})
+    path = node.get("original_file_path", "")
+    attached = node.get("attached_node") or ""
+    if attached:
+        path = nodes.get(attached, {}).get("original_file_path", path)
+    return STRATEGY_FOLDER in path
+
+
+def dbt_timings(results: dict[str, Any], manifest: dict[str, Any] | None = None) -> dict[str, Any]:
     """Thread-seconds per resource type (dbt runs 4 threads, so they sum past the wall time), the
-    slowest 10 models and the statuses."""
+    slowest 10 models, the statuses, and the strategy engine's thread-seconds (given the manifest)."""
     seconds: dict[str, float] = defaultdict(float)
     statuses: dict[str, int] = defaultdict(int)
     models = []
+    strategy_s = 0.0
     for result in results["results"]:
         kind = result["unique_id"].split(".", 1)[0]
         seconds[kind] += result["execution_time"]
         statuses[result["status"]] += 1
         if kind == "model":
             models.append((result["execution_time"], result["unique_id"].rsplit(".", 1)[1]))
+        if manifest is not None and strategy_node(result["unique_id"], manifest):
+            strategy_s += result["execution_time"]
     models.sort(reverse=True)
+    total_s = sum(seconds.values())
     return {
+        "strategy_thread_s": round(strategy_s, 2) if manifest is not None else None,
+        "strategy_share": round(strategy_s / total_s, 3) if manifest is not None and total_s else None,
         "elapsed_s": round(results["elapsed_time"], 2),
         "thread_s": {k: round(v, 2) for k, v in sorted(seconds.items())},
         "run_thread_s": round(seconds["model"] + seconds["seed"], 2),
@@ -105,6 +125,8 @@ def markdown(f: dict[str, Any]) -> str:
         f"| dbt build wall, s (run_results elapsed) | {_fmt(f.get('dbt_build_s'))} ({_fmt(dbt.get('elapsed_s'))}) | |",
         f"| dbt build thread-seconds: models+seeds / tests | {_fmt(dbt.get('run_thread_s'))} / "
         f"{_fmt(dbt.get('test_thread_s'))} | |",
+        f"| **strategy engine, dbt thread-seconds** (models and tests under models/*/strategy/) | "
+        f"**{_fmt(dbt.get('strategy_thread_s'))}** ({_fmt(dbt.get('strategy_share'))} of the dbt build) | ≤ 0.20 |",
         f"| **full build, s** (both loads + dbt build) | **{_fmt(f.get('full_build_s'))}** | ≤ 600 |",
         f"| **add one round, s** (load + dbt build, as `make build`, on the built warehouse) | "
         f"**{_fmt(f.get('incremental_build_s'))}** "

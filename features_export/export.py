@@ -20,6 +20,7 @@ FEATURE_TABLES = (
     "stint_features",
     "driver_performance_features",
     "telemetry_aggregates",
+    "race_strategy_features",
 )
 
 

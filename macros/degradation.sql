@@ -13,13 +13,17 @@
 {% macro degradation_slope(lap_duration_s, tyre_age_laps) -%}
     case
         when count({{ lap_duration_s }}) >= {{ var('min_degradation_laps') }} and var_pop({{ tyre_age_laps }}) > 0
-            -- sums of products about the means: exact on exact inputs, unlike an online covariance
-            then (
-                sum({{ tyre_age_laps }} * {{ lap_duration_s }})
-                - sum({{ tyre_age_laps }}) * sum({{ lap_duration_s }}) / count({{ lap_duration_s }})
-            ) / (
-                sum({{ tyre_age_laps }} * {{ tyre_age_laps }})
-                - sum({{ tyre_age_laps }}) * sum({{ tyre_age_laps }}) / count({{ lap_duration_s }})
-            )
+            then {{ comoment(lap_duration_s, tyre_age_laps) }} / {{ comoment(tyre_age_laps, tyre_age_laps) }}
     end
+{%- endmacro %}
+
+{#-
+    comoment: an aggregate, the sum over the group of (x - mean x) x (y - mean y), spelt from sums so that exact
+    inputs give exact results (an online covariance does not); comoment(x, x) is the sum of squares about the
+    mean. The one spelling of a least-squares slope's parts: the slope is comoment(y, x) / comoment(x, x), and
+    pooled within groups it is the sum of the groups' comoments over the sum of their squares. Rows where either
+    is null must be filtered out by the caller.
+-#}
+{% macro comoment(y, x) -%}
+    (sum({{ x }} * {{ y }}) - sum({{ x }}) * sum({{ y }}) / count({{ y }}))
 {%- endmacro %}

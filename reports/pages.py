@@ -294,6 +294,10 @@ def race_context(marts: Marts, session: Row, colours: Colours) -> dict[str, Any]
     for undercut in undercuts:
         undercut["attacking_colour"] = colours.team(season, undercut["attacking_team_name"])
         undercut["target_colour"] = colours.team(season, undercut["target_team_name"])
+    backtests = marts.strategy_backtests(session_key)
+    for backtest in backtests:
+        style = styles.get(backtest["driver_number"])
+        backtest["colour"] = style.colour if style else FALLBACK_COLOUR
     amendments = marts.amendments(session_key)
     for amendment in amendments:
         style = styles.get(amendment["driver_number"])
@@ -314,6 +318,14 @@ def race_context(marts: Marts, session: Row, colours: Colours) -> dict[str, Any]
         "weather": weather,
         "weather_chart": weather_chart(weather),
         "undercuts": undercuts,
+        "strategy": {
+            "not_modelled": marts.strategy_not_modelled(session_key),
+            "backtests": backtests,
+            "options": marts.strategy_options(session_key),
+            "pit_losses": marts.pit_loss_by_track_status(session_key),
+            "tyre_models": marts.tyre_models(session_key),
+            "fuel": marts.fuel_effect(session_key),
+        },
         "amendments": amendments,
         "without_laps": [row for row in classification if row["driver_number"] not in laps_by_driver],
         "compounds": charts.COMPOUND_COLOURS,

@@ -216,6 +216,97 @@ class Marts:
             session_key,
         )
 
+    # ---- race report: strategy (marts/strategy) -----------------------------------------------------------------
+    def strategy_not_modelled(self, session_key: int) -> list[str]:
+        """Why the strategy engine models this race for no driver (strategy_race_backtests.not_backtested_reason:
+        'wet race', 'red flag', ...), one reason a line; [] when it prices at least one driver's strategy (the
+        others then show their own reason)."""
+        rows = self.rows(
+            """
+            select distinct not_backtested_reason
+            from marts.strategy_race_backtests
+            where
+                session_key = ?
+                and session_key not in (
+                    select priced.session_key from marts.strategy_race_backtests as priced where priced.is_backtested
+                )
+            order by not_backtested_reason
+            """,
+            session_key,
+        )
+        return [row["not_backtested_reason"] for row in rows]
+
+    def strategy_backtests(self, session_key: int) -> list[Row]:
+        """The driven strategy against the model, one row per classified driver (strategy_race_backtests)."""
+        return self.rows(
+            """
+            select *
+            from marts.strategy_race_backtests
+            where session_key = ?
+            order by classified_position, driver_number
+            """,
+            session_key,
+        )
+
+    def strategy_options(self, session_key: int) -> list[Row]:
+        """The model's best strategy per planning mode and stop count (strategy_optimal_strategies)."""
+        return self.rows(
+            """
+            select planning_mode, stops, strategy, strategy_time_s, time_vs_best_s, is_best
+            from marts.strategy_optimal_strategies
+            where session_key = ?
+            order by planning_mode desc, stops
+            """,
+            session_key,
+        )
+
+    def pit_loss_by_track_status(self, session_key: int) -> list[Row]:
+        """The race's circuit and season in pit_loss_by_track_status, one row per status a stop can be made under
+        (green, VSC, SC), a status without a stop there included (its columns null)."""
+        return self.rows(
+            """
+            select
+                statuses.track_status,
+                losses.stops,
+                losses.median_pit_loss_s
+            from (values (1, 'green'), (2, 'vsc'), (3, 'sc')) as statuses (ordinal, track_status)
+            cross join marts.dim_sessions as sessions
+            left join marts.pit_loss_by_track_status as losses
+                on
+                    sessions.circuit_key = losses.circuit_key
+                    and sessions.season = losses.season
+                    and statuses.track_status = losses.track_status
+            where sessions.session_key = ?
+            order by statuses.ordinal
+            """,
+            session_key,
+        )
+
+    def tyre_models(self, session_key: int) -> list[Row]:
+        """The race's tyre model, one row per dry compound (strategy_tyre_models), soft to hard."""
+        return self.rows(
+            """
+            select *
+            from marts.strategy_tyre_models
+            where session_key = ?
+            order by case compound when 'SOFT' then 1 when 'MEDIUM' then 2 else 3 end
+            """,
+            session_key,
+        )
+
+    def fuel_effect(self, session_key: int) -> Row | None:
+        """The race's fuel effect, its source and reference compound (the same on every strategy_tyre_models row
+        of the race)."""
+        rows = self.rows(
+            """
+            select distinct fuel_effect_s_per_lap, fuel_effect_source, fuel_stint_pairs, reference_compound
+            from marts.strategy_tyre_models
+            where session_key = ?
+            """,
+            session_key,
+        )
+        return rows[0] if rows else None
+
     # ---- season report ----------------------------------------------------------------------------------------
     def seasons(self) -> list[int]:
         rows = self.rows(

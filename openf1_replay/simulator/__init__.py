@@ -69,11 +69,30 @@ The truth sidecar (``--truth FILE``, default ``<OUT>.truth.json`` beside the fol
 * ``rounds``: per round ``round``, ``meeting_key``, ``meeting_name``, ``circuit_key``, ``circuit_short_name``,
   ``is_cancelled``, ``is_sprint_weekend``, ``length_km``, ``race_laps``, ``sprint_laps``, ``base_lap_time_s`` (zero
   fuel, new soft, average driver and car), ``pit_lane_duration_s`` (nominal lane time), ``pit_loss_s`` (time lost
-  versus staying out), ``drs_zones``, and ``sessions``: ``session_key``, ``session_name``, ``session_type``; races and
-  sprints add ``laps``, ``lights_out``, ``sc_laps``, ``vsc_laps`` (every lap affected, deployment lap included),
-  ``neutralisations`` (kind, start_lap, end_lap, caused_by), ``wet_laps``, ``retirements`` (driver_id,
-  driver_number, laps_completed, cause), ``dns``, ``dsq``, ``time_penalty``, ``fastest_lap``, ``stints``
-  (driver_number -> [compound, lap_start, lap_end, tyre_age_at_start]), ``missing_laps``, ``null_compound_stints``.
+  versus staying out), ``pit_loss_by_track_status_s`` (``green`` = ``pit_loss_s``, ``vsc``, ``sc``: the loss of a
+  nominal stop whose in-lap and out-lap are both at that status's full lap factor, see below),
+  ``pit_loss_parts_s`` (``pit_in_lane_s``, ``pit_out_lane_s``, ``stop_nominal_s``, ``out_lap_cold_tyres_s``,
+  ``pit_in_racing_s``, ``pit_out_racing_s``), ``drs_zones``, and ``sessions``: ``session_key``, ``session_name``,
+  ``session_type``; races and sprints add ``laps``, ``lights_out``, ``sc_laps``, ``vsc_laps`` (every lap affected,
+  deployment lap included), ``neutralisations`` (kind, start_lap, end_lap, caused_by), ``wet_laps``,
+  ``retirements`` (driver_id, driver_number, laps_completed, cause), ``dns``, ``dsq``, ``time_penalty``,
+  ``fastest_lap``, ``stints`` (driver_number -> [compound, lap_start, lap_end, tyre_age_at_start]),
+  ``strategies`` (driver_number -> driver_id, grid, finished, laps_completed, ``strategy`` as "M:1-18,H:19-57"
+  over the laps driven, compounds, in_laps, tyre_ages_at_start; DNS cars absent), ``pit_stops`` (driver_id,
+  driver_number, in_lap, ``track_status`` of the in-lap ('green', 'vsc', 'sc'), ``out_lap_status``,
+  ``in_lap_factor``, ``out_lap_factor``, ``stop_s`` (the stationary time drawn), ``lane_s`` (the pit-lane time,
+  entry to exit, unrounded), ``pit_loss_s`` (what this stop cost as the engine charged it: ``lane_s`` -
+  in_lap_factor x pit_in_racing_s - out_lap_factor x pit_out_racing_s + out_lap_cold_tyres_s)), ``missing_laps``,
+  ``null_compound_stints``.
+
+  Pit loss by track status: a car staying out drives the stretches the pit lane replaces (``pit_in_racing_s``
+  before the line, ``pit_out_racing_s`` after it) at the lap's factor (1 green, ``vsc_lap_factor`` under a VSC,
+  ``sc_lap_factor`` under a safety car; half the extra on a neutralisation's deployment lap), the pitting car
+  drives the lane at the speed limit whatever the status, so loss = pit_in_lane_s - f_in * pit_in_racing_s +
+  stop + pit_out_lane_s - f_out * pit_out_racing_s + out_lap_cold_tyres_s. Under a safety car the figure is
+  the time the in-lap and out-lap take beyond two safety-car laps (base lap x ``sc_lap_factor``); the field
+  queues behind the safety car, so a car that stops rejoins the queue and what it loses to the cars that stayed
+  out is places, not these seconds (the queue closes the gap up to 0.35-1 s a car by the restart).
 * ``amendment`` (``--amend`` only; ``arguments`` then also holds ``amend`` and ``amend_round``): ``snapshot``, ``kind``,
   ``endpoints``, ``round``, ``meeting_key``, ``session_key``, ``session_name``, ``published_at``, ``decisions`` (kind
   ``time_penalty`` or ``dsq``, driver_id, driver_number, seconds, reason, message, published_at, position_before,

@@ -23,6 +23,8 @@ import numpy as np
 DRY_COMPOUNDS = ("SOFT", "MEDIUM", "HARD")
 WET_COMPOUNDS = ("INTERMEDIATE", "WET")
 COMPOUNDS = DRY_COMPOUNDS + WET_COMPOUNDS
+# how a strategy string names a compound ("M:1-18,H:19-57")
+COMPOUND_INITIALS = {"SOFT": "S", "MEDIUM": "M", "HARD": "H", "INTERMEDIATE": "I", "WET": "W"}
 
 
 @dataclass(frozen=True)

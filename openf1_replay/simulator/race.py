@@ -41,6 +41,16 @@ class Pit:
     entry_ms: int
     lane_s: float
     stop_s: float
+    # what the engine charged for this stop (the truth file's ``pit_stops``): the in-lap's and out-lap's track
+    # status and lap factor, the stop's exact stationary and pit-lane times and the seconds it cost versus
+    # driving both laps without it (``pit_in_extra`` + ``pit_out_extra``)
+    in_status: str = "green"
+    out_status: str = "green"
+    in_factor: float = 1.0
+    out_factor: float = 1.0
+    stop_exact_s: float = 0.0
+    lane_exact_s: float = 0.0
+    loss_s: float = 0.0
 
     @property
     def exit_ms(self) -> int:
@@ -146,6 +156,22 @@ class _Run:
         return self.cum_s(car, done) + retirement.fraction * float(self.clean_s[car, done])
 
 
+def lap_status(model: LapModel, periods: list[Period], lap: int) -> tuple[str, float]:
+    """The engine's track status of a lap ('green', 'vsc', 'sc_deploy' or 'sc') and its lap-time factor.
+
+    A neutralisation's first lap (its deployment lap) is slowed by half the full factor; under a VSC it is
+    still 'vsc', under a safety car 'sc_deploy' (the field does not queue yet). Periods never overlap.
+    """
+    status, factor = "green", 1.0
+    for p in periods:
+        if p.start_lap <= lap <= p.end_lap:
+            deploy_lap = lap == p.start_lap
+            full = model.sc_lap_factor if p.kind == "SC" else model.vsc_lap_factor
+            factor = 1 + (full - 1) / 2 if deploy_lap else full
+            status = "vsc" if p.kind == "VSC" else ("sc_deploy" if deploy_lap else "sc")
+    return status, factor
+
+
 class _Engine:
     def __init__(
         self,
@@ -214,14 +240,9 @@ class _Engine:
             active = ~self.dns & (lap < self.retire_lap)
             driven[:, i] = active
 
-            status, factor = "green", 1.0
-            for p in periods:
-                if p.start_lap <= lap <= p.end_lap:
-                    deploy_lap = lap == p.start_lap
-                    full = m.sc_lap_factor if p.kind == "SC" else m.vsc_lap_factor
-                    factor = 1 + (full - 1) / 2 if deploy_lap else full
-                    status = "vsc" if p.kind == "VSC" else ("sc_deploy" if deploy_lap else "sc")
-                    neutral[:, i] = NEUTRAL_SC if p.kind == "SC" else NEUTRAL_VSC
+            status, factor = lap_status(m, periods, lap)
+            if status != "green":
+                neutral[:, i] = NEUTRAL_VSC if status == "vsc" else NEUTRAL_SC
             start_extra = np.zeros(n)
             if lap == 1:
                 start_extra = m.standing_start_s + m.grid_slot_s * np.arange(n) + self.lap1
@@ -370,7 +391,24 @@ def _outcome(
                     + engine.lane_noise[c, k - 1]
                 )
                 entry_ms = line_ms - round(track.pit_in_m / V_PIT * 1000)
-                pits.append(Pit(in_lap, entry_ms, round(float(lane), 1), round(float(engine.stop[c, k - 1]), 1)))
+                in_status, in_factor = lap_status(model, periods, in_lap)
+                out_status, out_factor = lap_status(model, periods, first)
+                loss = engine.pit_in_extra(in_factor, c, k - 1) + engine.pit_out_extra(out_factor, c, k - 1)
+                pits.append(
+                    Pit(
+                        in_lap,
+                        entry_ms,
+                        round(float(lane), 1),
+                        round(float(engine.stop[c, k - 1]), 1),
+                        in_status,
+                        out_status,
+                        in_factor,
+                        out_factor,
+                        float(engine.stop[c, k - 1]),
+                        float(lane),
+                        float(loss),
+                    )
+                )
                 stops[first] = float(engine.stop[c, k - 1])
         cars.append(
             CarRace(

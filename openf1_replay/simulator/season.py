@@ -21,7 +21,14 @@ from openf1_replay.simulator.people import Paddock
 from openf1_replay.simulator.points import Championship
 from openf1_replay.simulator.rng import stream
 from openf1_replay.simulator.track import build_track
-from openf1_replay.simulator.weekend import SeasonEvents, Weekend, WeekendContext, pit_loss_s, race_laps
+from openf1_replay.simulator.weekend import (
+    SeasonEvents,
+    Weekend,
+    WeekendContext,
+    pit_loss_s,
+    pit_loss_truth,
+    race_laps,
+)
 from openf1_replay.simulator.writer import (
     MARKER,
     README,
@@ -240,6 +247,7 @@ def _round_truth(meeting: Any, track: Any, model: Any, sessions: list[dict[str, 
         "base_lap_time_s": round(track.lap_time, 3),
         "pit_lane_duration_s": track.pit_lane_duration_s,
         "pit_loss_s": pit_loss_s(track, model.out_lap_cold_tyres_s),
+        **pit_loss_truth(track, model),
         "drs_zones": track.drs_zone_count,
         "sessions": sessions,
     }

@@ -18,12 +18,12 @@ from openf1_replay.simulator.amend import AMENDED_ENDPOINTS, AmendedSeason, amen
 from openf1_replay.simulator.calendar import Meeting, Session
 from openf1_replay.simulator.circuits import CIRCUITS
 from openf1_replay.simulator.laps import IN_LAP, OUT_LAP, LapRows, pit_row, stint_row
-from openf1_replay.simulator.model import LapModel
+from openf1_replay.simulator.model import COMPOUND_INITIALS, LapModel
 from openf1_replay.simulator.people import Entry, driver_row
 from openf1_replay.simulator.points import Championship
 from openf1_replay.simulator.practice import SessionOutcome, run_practice
 from openf1_replay.simulator.qualifying import QualifyingOutcome, run_qualifying
-from openf1_replay.simulator.race import RaceOutcome, run_race
+from openf1_replay.simulator.race import CarRace, RaceOutcome, run_race
 from openf1_replay.simulator.race_control import message, race_messages, session_messages
 from openf1_replay.simulator.race_plan import plan_race
 from openf1_replay.simulator.radio import radio_rows
@@ -68,10 +68,34 @@ def race_laps(length_km: float, sprint: bool) -> int:
     return math.ceil((SPRINT_KM if sprint else RACE_KM) / length_km)
 
 
-def pit_loss_s(track: Track, cold_tyres_s: float) -> float:
-    """Time lost to a pit stop at green-flag pace, versus staying out (nominal stop)."""
+def pit_loss_s(track: Track, cold_tyres_s: float, in_factor: float = 1.0, out_factor: float = 1.0) -> float:
+    """Time lost to a pit stop (nominal stop, no lane noise) versus driving the in-lap and out-lap without it.
+
+    At green-flag pace by default; ``in_factor`` / ``out_factor`` are the in-lap's and out-lap's lap-time factors
+    (``race.lap_status``): the stretches the pit lane replaces are driven that much slower by a car staying out,
+    while the pit lane's speed limit and the stop do not change, so a neutralised stop costs less.
+    """
     lane = track.pit_in_m / V_PIT + STOP_NOMINAL_S + track.pit_out_m / V_PIT
-    return round(lane - track.pit_in_racing_s - track.pit_out_racing_s + cold_tyres_s, 3)
+    return round(lane - in_factor * track.pit_in_racing_s - out_factor * track.pit_out_racing_s + cold_tyres_s, 3)
+
+
+def pit_loss_truth(track: Track, model: LapModel) -> dict[str, Any]:
+    """The truth file's per-round pit-loss figures by track status and the parts they are made of."""
+    return {
+        "pit_loss_by_track_status_s": {
+            "green": pit_loss_s(track, model.out_lap_cold_tyres_s),
+            "vsc": pit_loss_s(track, model.out_lap_cold_tyres_s, model.vsc_lap_factor, model.vsc_lap_factor),
+            "sc": pit_loss_s(track, model.out_lap_cold_tyres_s, model.sc_lap_factor, model.sc_lap_factor),
+        },
+        "pit_loss_parts_s": {
+            "pit_in_lane_s": round(track.pit_in_m / V_PIT, 3),
+            "pit_out_lane_s": round(track.pit_out_m / V_PIT, 3),
+            "stop_nominal_s": STOP_NOMINAL_S,
+            "out_lap_cold_tyres_s": model.out_lap_cold_tyres_s,
+            "pit_in_racing_s": round(track.pit_in_racing_s, 3),
+            "pit_out_racing_s": round(track.pit_out_racing_s, 3),
+        },
+    }
 
 
 class Weekend:
@@ -467,6 +491,22 @@ class Weekend:
                 str(car.entry.number): [[s.compound, s.lap_start, s.lap_end, s.tyre_age_at_start] for s in car.stints]
                 for car in cars
             },
+            "strategies": {str(car.entry.number): _driven_strategy(car) for car in cars if not car.dns},
+            "pit_stops": [
+                {
+                    **who(c),
+                    "in_lap": p.lap,
+                    "track_status": _status_name(p.in_status),
+                    "out_lap_status": _status_name(p.out_status),
+                    "in_lap_factor": round(p.in_factor, 4),
+                    "out_lap_factor": round(p.out_factor, 4),
+                    "stop_s": round(p.stop_exact_s, 3),
+                    "lane_s": round(p.lane_exact_s, 3),
+                    "pit_loss_s": round(p.loss_s, 3),
+                }
+                for c, car in sorted(enumerate(cars), key=lambda item: item[1].entry.number)
+                for p in car.pits
+            ],
             **quirks,
         }
 
@@ -475,6 +515,25 @@ class Weekend:
 class _AmendedRace:
     rows: list[dict[str, Any]]  # session_result after the decisions
     messages: list[dict[str, Any]]  # race control's announcements of them, dated after the race
+
+
+def _driven_strategy(car: CarRace) -> dict[str, Any]:
+    """A car's tyre strategy as driven: the strategy string over the laps it completed, and its parts."""
+    return {
+        "driver_id": car.entry.driver.driver_id,
+        "grid": car.grid,
+        "finished": car.finished,
+        "laps_completed": car.laps_completed,
+        "strategy": ",".join(f"{COMPOUND_INITIALS[s.compound]}:{s.lap_start}-{s.lap_end}" for s in car.stints),
+        "compounds": [s.compound for s in car.stints],
+        "in_laps": [p.lap for p in car.pits],
+        "tyre_ages_at_start": [s.tyre_age_at_start for s in car.stints],
+    }
+
+
+def _status_name(status: str) -> str:
+    """The engine's lap status as the warehouse names track status: a safety car's deployment lap is 'sc'."""
+    return "sc" if status == "sc_deploy" else status
 
 
 def _us_gp_round() -> int:

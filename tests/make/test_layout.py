@@ -21,6 +21,7 @@ TESTED = {
     "status": "status",
     "superset_bi": "superset_bi",
     "transform": "transform",
+    "whatif": "whatif",
 }
 UNTESTED_ALONE = {"sidevenv"}  # its one function runs in every side environment's install (tests/bi, sqlcli, …)
 

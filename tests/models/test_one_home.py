@@ -30,8 +30,20 @@ def _files_matching(pattern: str) -> set[str]:
     ("pattern", "home"),
     [
         pytest.param(r"like\s+'%sprint%'", {"macros/session_kind.sql"}, id="session-kind-rule"),
-        pytest.param(r"\bcovar_pop\s*\(", {"macros/degradation.sql"}, id="degradation-slope"),
-        pytest.param(r"fuel_effect_s_per_lap", {"macros/degradation.sql"}, id="fuel-correction"),
+        # a least-squares slope's parts are spelt once (macros/degradation.sql: comoment, degradation_slope)
+        pytest.param(
+            r"\bcovar_pop\s*\(|\bsum\(\s*[^()]+\*[^()]+\)\s*-\s*sum\(",
+            {"macros/degradation.sql"},
+            id="degradation-slope",
+        ),
+        # the fuel correction of a lap time is spelt once
+        pytest.param(r"\+\s*[\w.{ ]*fuel_effect_s_per_lap[\s}]*\*", {"macros/degradation.sql"}, id="fuel-correction"),
+        # the assumed fuel effect is read once: the fallback of the race's own estimate
+        pytest.param(
+            r"var\(\s*'fuel_effect_s_per_lap'",
+            {"models/intermediate/strategy/int_race_fuel_effects_estimated.sql"},
+            id="fuel-effect-fallback",
+        ),
         pytest.param(
             r"\{\{\s*session_kind\(",
             # the macro's proof calls it too

@@ -41,9 +41,8 @@ groups as (
         earlier_compound,
         later_compound,
         count(*) as stint_pairs,
-        sum(level_difference_s * laps_between) - sum(level_difference_s) * sum(laps_between) / count(*)
-            as comoment,
-        sum(laps_between * laps_between) - sum(laps_between) * sum(laps_between) / count(*) as moment
+        {{ comoment('level_difference_s', 'laps_between') }} as comoment,
+        {{ comoment('laps_between', 'laps_between') }} as moment
     from pairs
     group by session_key, earlier_compound, later_compound
     having count(*) >= 2

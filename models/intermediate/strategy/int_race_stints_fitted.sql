@@ -58,10 +58,8 @@ stint_sums as (
         avg(tyre_age_laps) as mean_tyre_age_laps,
         avg(lap_duration_s) as mean_lap_duration_s,
         avg(tyre_age_laps - lap_number) as age_minus_lap,
-        -- sums of products about the stint's means (exact on exact inputs, unlike an online covariance)
-        sum(tyre_age_laps * lap_duration_s) - sum(tyre_age_laps) * sum(lap_duration_s) / count(*)
-            as age_duration_comoment,
-        sum(tyre_age_laps * tyre_age_laps) - sum(tyre_age_laps) * sum(tyre_age_laps) / count(*) as age_moment
+        {{ comoment('lap_duration_s', 'tyre_age_laps') }} as age_duration_comoment,
+        {{ comoment('tyre_age_laps', 'tyre_age_laps') }} as age_moment
     from race_laps
     group by session_key, driver_number, stint_number, compound
     having count(*) >= {{ var('min_degradation_laps') }}

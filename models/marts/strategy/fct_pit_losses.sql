@@ -4,8 +4,9 @@
     stationary time is inside the in-lap and out-lap (the timing line crosses the pit lane), so it is part of
     pit_loss_s, never added again. The in-lap is the stop's lap_number, the out-lap the next one.
     The reference, at that point of the race with fuel and tyre age accounted for:
-    - a green stop: from the driver's representative laps (fct_laps.is_clean_lap: timed, not lap 1, no pit entry
-      or exit, green all through; on a dry compound) of the stint before (laps after the previous race stop's
+    - a green stop: from the driver's representative laps on a dry compound (int_laps_representative, the one
+      definition the tyre model reads too: clean, ending under green, tyres that suit the weather, within 107 %
+      of the session's fastest clean lap) of the stint before (laps after the previous race stop's
       in-lap, before this in-lap) for the in-lap, and of the stint after (after the out-lap, before the next race
       stop's in-lap) for the out-lap: the least-squares line of lap time on lap number over the nearest var
       pit_loss_reference_laps of them (less any slower than the fastest of them by more than var
@@ -56,8 +57,6 @@ laps as (
         started_at,
         lap_duration_s,
         compound,
-        is_raining,
-        is_clean_lap,
         is_pit_in_lap,
         is_pit_out_lap
     from {{ ref('fct_laps') }}
@@ -80,8 +79,6 @@ race_laps as (
         laps.started_at,
         laps.lap_duration_s,
         laps.compound,
-        laps.is_raining,
-        laps.is_clean_lap,
         laps.is_pit_in_lap,
         laps.is_pit_out_lap
     from laps
@@ -115,11 +112,10 @@ representative_laps as (
         driver_number,
         lap_number,
         lap_duration_s
-    from race_laps
+    from {{ ref('int_laps_representative') }}
     where
-        is_clean_lap
+        is_representative_lap
         and compound in ('SOFT', 'MEDIUM', 'HARD')
-        and not coalesce(is_raining, false)
 
 ),
 
@@ -195,8 +191,8 @@ nearest_stint_laps as (
 stint_trends as (
 
     -- least squares of lap time on lap number, read at the target lap: mean + slope * (target - mean lap), the
-    -- slope being (mean of time x lap - mean time x mean lap) / variance of the lap number; one lap (or one lap
-    -- number) has no slope: its mean. Not the degradation slope (lap time on tyre age, macros/degradation.sql).
+    -- slope's parts spelt once (macros/degradation.sql comoment); one lap (or one lap number) has no slope: its
+    -- mean. Not the degradation slope (lap time on tyre age).
     select
         session_key,
         driver_number,
@@ -207,7 +203,7 @@ stint_trends as (
             when count(*) >= 2 and var_pop(lap_number) > 0
                 then
                     avg(lap_duration_s)
-                    + (avg(lap_duration_s * lap_number) - avg(lap_duration_s) * avg(lap_number)) / var_pop(lap_number)
+                    + {{ comoment('lap_duration_s', 'lap_number') }} / {{ comoment('lap_number', 'lap_number') }}
                     * (max(target_lap_number) - avg(lap_number))
             else avg(lap_duration_s)
         end as reference_lap_s

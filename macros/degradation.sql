@@ -27,3 +27,14 @@
 {% macro comoment(y, x) -%}
     (sum({{ x }} * {{ y }}) - sum({{ x }}) * sum({{ y }}) / count({{ y }}))
 {%- endmacro %}
+
+{#-
+    modelled_lap_time: the tyre and fuel model's time for a lap (marts.strategy_tyre_models): the driver's base
+    + the compound's pace offset + its degradation x the tyre age - the fuel effect x the lap number. The one
+    spelling of the formula, read by the model's fit quality, the backtest's standing start and the undercut
+    chance.
+-#}
+{% macro modelled_lap_time(driver_base_s, pace_offset_s, degradation_s_per_lap, tyre_age_laps, fuel_effect_s_per_lap, lap_number) -%}
+    ({{ driver_base_s }} + {{ pace_offset_s }} + {{ degradation_s_per_lap }} * ({{ tyre_age_laps }})
+    - {{ fuel_effect_s_per_lap }} * ({{ lap_number }}))
+{%- endmacro %}

@@ -38,6 +38,8 @@ def _files_matching(pattern: str) -> set[str]:
         ),
         # the fuel correction of a lap time is spelt once
         pytest.param(r"\+\s*[\w.{ ]*fuel_effect_s_per_lap[\s}]*\*", {"macros/degradation.sql"}, id="fuel-correction"),
+        # the tyre and fuel model's lap time is spelt once (macros/degradation.sql modelled_lap_time)
+        pytest.param(r"driver_base_s[\s}]*\+", {"macros/degradation.sql"}, id="modelled-lap-time"),
         # the assumed fuel effect is read once: the fallback of the race's own estimate
         pytest.param(
             r"var\(\s*'fuel_effect_s_per_lap'",

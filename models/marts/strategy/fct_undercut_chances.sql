@@ -304,13 +304,22 @@ laps_modelled as (
         pairs.driver_number,
         next_compounds.next_compound,
         pairs.ahead_tyre_age_laps + 2 as ahead_in_lap_tyre_age_laps,
-        target_pace.driver_base_s
-        + target_tyres.pace_offset_s
-        + target_tyres.degradation_s_per_lap * (pairs.ahead_tyre_age_laps + 2)
-        - target_tyres.fuel_effect_s_per_lap * (pairs.lap_number + 2) as ahead_in_lap_modelled_s,
-        attacker_pace.driver_base_s
-        + new_tyres.pace_offset_s
-        - new_tyres.fuel_effect_s_per_lap * (pairs.lap_number + 2) as out_lap_modelled_s,
+        {{ modelled_lap_time(
+            'target_pace.driver_base_s',
+            'target_tyres.pace_offset_s',
+            'target_tyres.degradation_s_per_lap',
+            'pairs.ahead_tyre_age_laps + 2',
+            'target_tyres.fuel_effect_s_per_lap',
+            'pairs.lap_number + 2',
+        ) }} as ahead_in_lap_modelled_s,
+        {{ modelled_lap_time(
+            'attacker_pace.driver_base_s',
+            'new_tyres.pace_offset_s',
+            'new_tyres.degradation_s_per_lap',
+            '0',
+            'new_tyres.fuel_effect_s_per_lap',
+            'pairs.lap_number + 2',
+        ) }} as out_lap_modelled_s,
         sqrt(
             coalesce(target_tyres.residual_sd_s, new_tyres.residual_sd_s)
             * coalesce(target_tyres.residual_sd_s, new_tyres.residual_sd_s)

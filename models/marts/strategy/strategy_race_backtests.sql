@@ -317,10 +317,14 @@ start_times as (
         first_laps.session_key,
         avg(
             first_laps.lap_duration_s
-            - (
-                driver_paces.driver_base_s - fuel.fuel_effect_s_per_lap
-                + tyre_models.pace_offset_s + tyre_models.degradation_s_per_lap * stints.tyre_age_at_start_laps
-            )
+            - {{ modelled_lap_time(
+                'driver_paces.driver_base_s',
+                'tyre_models.pace_offset_s',
+                'tyre_models.degradation_s_per_lap',
+                'stints.tyre_age_at_start_laps',
+                'fuel.fuel_effect_s_per_lap',
+                '1',
+            ) }}
         ) as standing_start_s
     from first_laps
     inner join driver_paces

@@ -102,10 +102,14 @@ laps_modelled as (
         stints.session_key,
         stints.compound,
         laps.lap_duration_s,
-        drivers.driver_base_s
-        + offsets.pace_offset_s
-        + (stints.compound_within_stint_slope_s_per_lap + fuel.fuel_effect_s_per_lap) * laps.tyre_age_laps
-        - fuel.fuel_effect_s_per_lap * laps.lap_number as modelled_duration_s
+        {{ modelled_lap_time(
+            'drivers.driver_base_s',
+            'offsets.pace_offset_s',
+            'stints.compound_within_stint_slope_s_per_lap + fuel.fuel_effect_s_per_lap',
+            'laps.tyre_age_laps',
+            'fuel.fuel_effect_s_per_lap',
+            'laps.lap_number',
+        ) }} as modelled_duration_s
     from laps
     inner join stints
         on

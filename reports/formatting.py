@@ -53,6 +53,19 @@ def signed(value: int | None) -> str:
     return f"+{value}" if value > 0 else ("±0" if value == 0 else f"−{abs(value)}")
 
 
+def signed_seconds(value: float | None, digits: int = 1) -> str:
+    """1.25 -> '+1.2', -0.5 -> '−0.5'."""
+    if value is None:
+        return DASH
+    text = f"{abs(value):.{digits}f}"
+    return f"+{text}" if value > 0 else (f"−{text}" if value < 0 else text)
+
+
+def percent(share: float | None) -> str:
+    """A share as a percentage: 0.153 -> '15 %'."""
+    return DASH if share is None else f"{share:.0%}".replace("%", " %")
+
+
 def utc(moment: datetime | None, with_date: bool = True) -> str:
     if moment is None:
         return DASH
@@ -77,6 +90,8 @@ FILTERS = {
     "fixed": fixed,
     "points": points,
     "signed": signed,
+    "signed_seconds": signed_seconds,
+    "percent": percent,
     "utc": utc,
     "day": day,
 }

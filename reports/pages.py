@@ -294,6 +294,10 @@ def race_context(marts: Marts, session: Row, colours: Colours) -> dict[str, Any]
     for undercut in undercuts:
         undercut["attacking_colour"] = colours.team(season, undercut["attacking_team_name"])
         undercut["target_colour"] = colours.team(season, undercut["target_team_name"])
+    chances = marts.undercut_chances(session_key)
+    for chance in chances:
+        chance["colour"] = colours.team(season, chance["team_name"])
+        chance["ahead_colour"] = colours.team(season, chance["ahead_team_name"])
     backtests = marts.strategy_backtests(session_key)
     for backtest in backtests:
         style = styles.get(backtest["driver_number"])
@@ -325,6 +329,7 @@ def race_context(marts: Marts, session: Row, colours: Colours) -> dict[str, Any]
             "pit_losses": marts.pit_loss_by_track_status(session_key),
             "tyre_models": marts.tyre_models(session_key),
             "fuel": marts.fuel_effect(session_key),
+            "undercut_chances": chances,
         },
         "amendments": amendments,
         "without_laps": [row for row in classification if row["driver_number"] not in laps_by_driver],

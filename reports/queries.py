@@ -200,7 +200,8 @@ class Marts:
                 attackers.driver_code as attacking_driver_code,
                 attackers.team_name as attacking_team_name,
                 targets.driver_code as target_driver_code,
-                targets.team_name as target_team_name
+                targets.team_name as target_team_name,
+                chances.undercut_chance as modelled_chance
             from marts.undercuts as undercuts
             left join marts.fct_session_results as attackers
                 on
@@ -210,10 +211,44 @@ class Marts:
                 on
                     undercuts.session_key = targets.session_key
                     and undercuts.target_driver_number = targets.driver_number
+            -- the model's chance a lap before the stop (fct_undercut_chances: pitting at the end of the next lap)
+            left join marts.fct_undercut_chances as chances
+                on
+                    undercuts.session_key = chances.session_key
+                    and undercuts.attacking_driver_number = chances.driver_number
+                    and undercuts.attacking_stop_lap = chances.lap_number + 1
+                    and undercuts.target_driver_number = chances.ahead_driver_number
             where undercuts.session_key = ?
             order by undercuts.attempt_kind desc, undercuts.attacking_stop_lap, undercuts.attacking_position_before
             """,
             session_key,
+        )
+
+    def undercut_chances(self, session_key: int, limit: int = 10) -> list[Row]:
+        """The race's best modelled undercut chances (fct_undercut_chances), highest first."""
+        return self.rows(
+            """
+            select
+                chances.*,
+                attackers.driver_code,
+                attackers.team_name,
+                targets.driver_code as ahead_driver_code,
+                targets.team_name as ahead_team_name
+            from marts.fct_undercut_chances as chances
+            left join marts.fct_session_results as attackers
+                on
+                    chances.session_key = attackers.session_key
+                    and chances.driver_number = attackers.driver_number
+            left join marts.fct_session_results as targets
+                on
+                    chances.session_key = targets.session_key
+                    and chances.ahead_driver_number = targets.driver_number
+            where chances.session_key = ? and chances.undercut_chance is not null
+            order by chances.undercut_chance desc, chances.lap_number, chances.driver_number
+            limit ?
+            """,
+            session_key,
+            limit,
         )
 
     # ---- race report: strategy (marts/strategy) -----------------------------------------------------------------

@@ -89,6 +89,18 @@ pit_stops as (
 
 ),
 
+undercut_chances as (
+
+    select
+        session_key,
+        lap_number,
+        driver_number,
+        gap_s,
+        undercut_chance
+    from {{ ref('fct_undercut_chances') }}
+
+),
+
 race_distances as (
 
     select
@@ -142,6 +154,8 @@ laps_joined as (
         race_laps.plan_pit_loss_s as green_pit_loss_s,
         best_plans.stops as best_plan_stops,
         best_plans.strategy as best_plan_strategy,
+        undercut_chances.gap_s as undercut_gap_s,
+        undercut_chances.undercut_chance,
         race_distances.race_laps - race_laps.lap_number as laps_remaining,
         tyre_models.pace_offset_s
         + tyre_models.degradation_s_per_lap * laps.tyre_age_laps as modelled_tyre_cost_s,
@@ -167,6 +181,11 @@ laps_joined as (
             laps.session_key = stops_per_lap.session_key
             and laps.driver_number = stops_per_lap.driver_number
             and laps.lap_number = stops_per_lap.lap_number
+    left outer join undercut_chances
+        on
+            laps.session_key = undercut_chances.session_key
+            and laps.driver_number = undercut_chances.driver_number
+            and laps.lap_number = undercut_chances.lap_number
 
 ),
 
@@ -203,6 +222,8 @@ final as (
         pit_loss_discount_s,
         best_plan_stops,
         best_plan_strategy,
+        undercut_gap_s,
+        undercut_chance,
         -- the car's race stops on earlier laps (lap_number is unique per car: a total order)
         cast(coalesce(sum(race_stops_at_lap_end) over (
             partition by session_key, driver_number

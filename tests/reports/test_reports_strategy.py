@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from reports import formatting
+from reports.formatting import percent, seconds, signed_seconds
 from reports.pages import race_path
 from reports.queries import Marts
 from reports.render import render
@@ -225,28 +226,60 @@ def test_undercut_attempts_show_both_stops_track_status(site: Path, marts: duckd
     attempts = 0
     for session in race_sessions(marts):
         page = parse(site / race_path(session))
+        # the modelled chance a lap before the attacker's stop, against the car he attacked
         undercuts = rows(
             marts,
-            "select attacking_stop_lap, attacking_stop_track_status, target_stop_track_status, outcome"
-            " from marts.undercuts where session_key = ?"
-            " order by attempt_kind desc, attacking_stop_lap, attacking_position_before",
+            "select u.attacking_stop_lap, u.attacking_stop_track_status, u.target_stop_track_status, u.outcome,"
+            " c.undercut_chance from marts.undercuts as u left join marts.fct_undercut_chances as c"
+            " on c.session_key = u.session_key and c.driver_number = u.attacking_driver_number"
+            " and c.lap_number = u.attacking_stop_lap - 1 and c.ahead_driver_number = u.target_driver_number"
+            " where u.session_key = ?"
+            " order by u.attempt_kind desc, u.attacking_stop_lap, u.attacking_position_before",
             session["session_key"],
         )
         shown = [cells for _, cells in page.tables.get("undercuts", Table()).rows]
         columns = page.tables["undercuts"].columns if shown else []
         shown_rows = [dict(zip(columns, cells, strict=True)) for cells in shown]
-        assert [(cells["lap"], cells["track"], cells["outcome"]) for cells in shown_rows] == [
+        assert [(cells["lap"], cells["track"], cells["outcome"], cells["chance"]) for cells in shown_rows] == [
             (
                 str(row["attacking_stop_lap"]),
                 f"{shown_status(row['attacking_stop_track_status'])} / {shown_status(row['target_stop_track_status'])}",
                 row["outcome"],
+                percent(row["undercut_chance"]),
             )
             for row in undercuts
         ]
         attempts += len(undercuts)
-        text = (site / race_path(session)).read_text(encoding="utf-8")
-        assert 'id="undercut-chance"' in text  # the marked place for the modelled chance
     assert attempts > 0
+
+
+@pytest.mark.slow
+def test_undercut_chances_are_the_mart(site: Path, marts: duckdb.DuckDBPyConnection) -> None:
+    """The race's ten best modelled chances (fct_undercut_chances), as the mart has them."""
+    shown_races = 0
+    for session in grand_prix(marts):
+        page = parse(site / race_path(session))
+        best = rows(
+            marts,
+            "select lap_number, gap_s, margin_s, undercut_chance, observed_success_rate, observed_attempts"
+            " from marts.fct_undercut_chances where session_key = ? and undercut_chance is not null"
+            " order by undercut_chance desc, lap_number, driver_number limit 10",
+            session["session_key"],
+        )
+        table = page.tables.get("undercut-chance", Table())
+        shown = [dict(zip(table.columns, cells, strict=True)) for _, cells in table.rows]
+        assert [(c["lap"], c["gap"], c["margin"], c["chance"], c["observed"]) for c in shown] == [
+            (
+                str(row["lap_number"]),
+                seconds(row["gap_s"], 2),
+                signed_seconds(row["margin_s"]),
+                percent(row["undercut_chance"]),
+                f"{percent(row['observed_success_rate'])} ({row['observed_attempts']})",
+            )
+            for row in best
+        ]
+        shown_races += bool(best)
+    assert shown_races >= 3
 
 
 @pytest.mark.slow

@@ -174,7 +174,7 @@ def require_marts(connection: duckdb.DuckDBPyConnection) -> None:
 
 
 def resolve_session(connection: duckdb.DuckDBPyConnection, session: str | None) -> int:
-    """SESSION as a session_key: a number, or ``latest`` (the latest race the engine modelled)."""
+    """SESSION as a session_key: a number, or ``latest`` (the latest race in which the engine priced a driver)."""
     text = (session or "").strip()
     if not text:
         raise WhatIfError(f"no race: give SESSION=<session_key> or SESSION=latest ({races_hint(connection)})")
@@ -182,12 +182,12 @@ def resolve_session(connection: duckdb.DuckDBPyConnection, session: str | None) 
         row = connection.execute(
             "select sessions.session_key from marts.dim_sessions as sessions"
             " where sessions.session_kind = 'race' and sessions.session_key in"
-            " (select session_key from marts.strategy_race_laps)"
+            " (select session_key from marts.strategy_race_backtests where is_backtested)"
             " order by sessions.started_at desc, sessions.session_key desc limit 1"
         ).fetchone()
         if row is None:
             raise WhatIfError(
-                "SESSION=latest: the published copy has no race the strategy engine modelled: run make build"
+                "SESSION=latest: the published copy has no race the strategy engine priced: run make build"
             )
         return int(row[0])
     if not text.isdigit():

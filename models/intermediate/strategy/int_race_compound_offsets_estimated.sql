@@ -1,6 +1,7 @@
 {#-
     One row per race (or sprint) and dry compound with fitted stints: the compound's pace offset against the
-    race's reference compound (the softest with fitted stints), in seconds per lap on new tyres at equal fuel.
+    race's reference compound (the one with the most fitted stints, ties to the softer), in seconds per lap on
+    new tyres at equal fuel.
     A driver's two stints differ by the offset of their compounds plus the fuel effect times the laps between
     them (int_race_stint_pairs_compared); with the race's fuel effect taken out, the mean over the pairs that
     join the two compounds is the offset. A compound no driver paired with the reference is reached through the
@@ -10,10 +11,12 @@ with
 
 stints as (
 
-    select distinct
+    select
         session_key,
-        compound
+        compound,
+        count(*) as fitted_stints
     from {{ ref('int_race_stints_fitted') }}
+    group by session_key, compound
 
 ),
 
@@ -44,31 +47,21 @@ compound_order as (
     select
         session_key,
         compound,
-        case compound when 'SOFT' then 1 when 'MEDIUM' then 2 else 3 end as softness_rank
+        row_number() over (
+            partition by session_key
+            order by fitted_stints desc, case compound when 'SOFT' then 1 when 'MEDIUM' then 2 else 3 end
+        ) as reference_rank
     from stints
-
-),
-
-reference_ranks as (
-
-    select
-        session_key,
-        min(softness_rank) as reference_rank
-    from compound_order
-    group by session_key
 
 ),
 
 reference_compounds as (
 
     select
-        compound_order.session_key,
-        compound_order.compound as reference_compound
+        session_key,
+        compound as reference_compound
     from compound_order
-    inner join reference_ranks
-        on
-            compound_order.session_key = reference_ranks.session_key
-            and compound_order.softness_rank = reference_ranks.reference_rank
+    where reference_rank = 1
 
 ),
 

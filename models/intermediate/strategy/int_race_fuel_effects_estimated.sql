@@ -34,7 +34,7 @@ pairs as (
 
 ),
 
-groups as (
+compound_pair_groups as (
 
     select
         session_key,
@@ -56,7 +56,7 @@ by_race as (
         sum(stint_pairs) as stint_pairs,
         sum(comoment) as comoment,
         sum(moment) as moment
-    from groups
+    from compound_pair_groups
     group by session_key
 
 ),

@@ -1,7 +1,7 @@
 {#-
     One row per Grand Prix and track status a stop can be made under ('green', 'vsc', 'sc'; 'red' is priced as
-    'sc'): the pit loss the race-time model charges for a stop, from marts.pit_loss_by_track_status. Where the
-    circuit has no stop under that status that season, its green loss scaled by the season's mean ratio of that
+    'sc'): the pit loss the race-time model charges for a stop, from marts.pit_loss_by_track_status when the
+    circuit's median that season rests on var pit_loss_min_stops stops or more. Where it does not, its green loss scaled by the season's mean ratio of that
     status to green over the circuits that have both; where the circuit has no green stop, the season's mean
     green loss. pit_loss_source says which.
 -#}
@@ -26,7 +26,7 @@ losses as (
         track_status,
         median_pit_loss_s
     from {{ ref('pit_loss_by_track_status') }}
-    where median_pit_loss_s is not null
+    where median_pit_loss_s is not null and stops >= {{ var('pit_loss_min_stops') }}
 
 ),
 

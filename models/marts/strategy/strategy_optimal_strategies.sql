@@ -1,5 +1,6 @@
 {#-
-    The best strategy the model finds for each Grand Prix, planning mode and number of stops (1 to 3): one row
+    The best strategy the model finds for each dry Grand Prix without a red flag (strategy_race_laps), planning
+    mode and number of stops (1 to 3): one row
     each, is_best on the best of the three. The search covers every pit lap: stints of at least
     var strategy_min_stint_laps laps on new tyres of the dry compounds the tyre model covers in that race, at
     least two different dry compounds (the rule of a dry race). A strategy's time is what it decides: its stints'
@@ -37,6 +38,8 @@ laps as (
         plan_pit_loss_s,
         pit_loss_s
     from {{ ref('strategy_race_laps') }}
+    -- dry races without a red flag: the two-compound rule and a plan hold there
+    where not is_wet_race and not has_red_flag
 
 ),
 
@@ -59,7 +62,7 @@ race_distances as (
     select
         session_key,
         max(lap_number) as race_laps
-    from {{ ref('strategy_race_laps') }}
+    from laps
     group by session_key
 
 ),

@@ -134,7 +134,9 @@ race_laps as (
         session_key,
         lap_number,
         track_status,
-        neutralised_lap_duration_s
+        neutralised_lap_duration_s,
+        is_wet_race,
+        has_red_flag
     from {{ ref('strategy_race_laps') }}
 
 ),
@@ -196,7 +198,8 @@ race_totals as (
             as neutralised_time_s,
         sum(case when track_status != 'green' and neutralised_lap_duration_s is null then 1 else 0 end)
             as untimed_neutralised_laps,
-        max(case when track_status = 'red' then 1 else 0 end) = 1 as has_red_flag,
+        max(case when has_red_flag then 1 else 0 end) = 1 as has_red_flag,
+        max(case when is_wet_race then 1 else 0 end) = 1 as is_wet_race,
         max(case when lap_number = 1 and track_status = 'green' then 1 else 0 end) = 1 as starts_green
     from race_laps
     group by session_key
@@ -209,16 +212,6 @@ race_distances as (
         session_key,
         max(lap_number) as race_laps
     from race_laps
-    group by session_key
-
-),
-
-race_wetness as (
-
-    select
-        session_key,
-        max(case when compound in ('INTERMEDIATE', 'WET') then 1 else 0 end) = 1 as is_wet
-    from stints
     group by session_key
 
 ),
@@ -360,7 +353,7 @@ modelled as (
         driven.driven_strategy,
         race_totals.has_red_flag,
         coalesce(stop_totals.stops, 0) as stops,
-        coalesce(race_wetness.is_wet, false) as is_wet_race,
+        race_totals.is_wet_race,
         -- the strategy-independent part: pace and fuel over green laps, the start, the neutralised laps
         driver_paces.driver_base_s * race_totals.green_laps
         - fuel.fuel_effect_s_per_lap * race_totals.green_lap_numbers
@@ -371,7 +364,7 @@ modelled as (
         + coalesce(start_times.standing_start_s, 0) as plan_base_time_s,
         driven.tyre_cost_s + coalesce(stop_totals.pit_loss_s, 0) as driven_strategy_time_s,
         case
-            when coalesce(race_wetness.is_wet, false) then 'wet race'
+            when race_totals.is_wet_race then 'wet race'
             when race_totals.has_red_flag then 'red flag'
             when race_totals.untimed_neutralised_laps > 0 then 'a neutralised lap has no time'
             when coalesce(results.laps_behind, 1) != 0 then 'not on the lead lap'
@@ -405,8 +398,6 @@ modelled as (
         on
             results.session_key = stop_totals.session_key
             and results.driver_number = stop_totals.driver_number
-    left outer join race_wetness
-        on results.session_key = race_wetness.session_key
     left outer join driver_paces
         on
             results.session_key = driver_paces.session_key

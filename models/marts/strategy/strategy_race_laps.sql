@@ -28,6 +28,14 @@ pit_losses as (
 
 ),
 
+wet_races as (
+
+    select distinct session_key
+    from {{ ref('fct_stints') }}
+    where compound in ('INTERMEDIATE', 'WET')
+
+),
+
 sessions as (
 
     select
@@ -55,7 +63,10 @@ final as (
         laps.neutralised_lap_duration_s,
         green_losses.pit_loss_s as plan_pit_loss_s,
         status_losses.pit_loss_s,
-        status_losses.pit_loss_source
+        status_losses.pit_loss_source,
+        wet_races.session_key is not null as is_wet_race,
+        max(case when laps.track_status = 'red' then 1 else 0 end) over (partition by laps.session_key) = 1
+            as has_red_flag
     from laps
     inner join sessions
         on laps.session_key = sessions.session_key
@@ -67,6 +78,8 @@ final as (
         on
             laps.session_key = status_losses.session_key
             and laps.track_status = status_losses.track_status
+    left outer join wet_races
+        on laps.session_key = wet_races.session_key
 
 )
 

@@ -1,6 +1,6 @@
 {#-
     The strategy search's building block: one row per Grand Prix, planning mode, dry compound the tyre model
-    covers in that race, and stint (first and last lap, any length, on new tyres):
+    prices in that race (strategy_tyre_models.is_modelled), and stint (first and last lap, any length, on new tyres):
     what the stint's tyres cost over its green laps, pace_offset_s + degradation_s_per_lap x tyre age summed
     (tyre age 0 on the first lap). Planning mode 'plan' does not know the race's neutralisations (every lap
     green); 'hindsight' does (int_race_laps_classified), and a neutralised lap costs the same on any tyres.
@@ -28,8 +28,7 @@ tyre_models as (
     from {{ ref('strategy_tyre_models') }}
     where
         session_kind = 'race'
-        and pace_offset_s is not null
-        and degradation_s_per_lap is not null
+        and is_modelled
 
 ),
 

@@ -4,8 +4,11 @@
     tyre age - fuel_effect_s_per_lap x lap number, fitted on representative laps (clean, green, dry: wet and
     caution laps out). Degradation is the compound's within-stint slope (wear less the fuel gain) plus the
     fuel effect estimated from the whole race (int_race_fuel_effects_estimated); the offset is against the
-    race's softest fitted compound. Fit quality: the residual spread and R squared of the modelled lap times
-    against the representative laps of the compound.
+    race's most sampled compound (the most fitted stints). Fit quality: the residual spread and R squared of the
+    modelled lap times against the representative laps of the compound. is_modelled: a compound the strategy
+    search, the backtest and make whatif may price: var strategy_min_compound_stints fitted stints at least, a
+    known offset, and wear that does not make tyres faster with age (a negative degradation is noise from too
+    few laps, and would send the search to absurd stints).
 -#}
 with
 
@@ -168,7 +171,13 @@ final as (
         fit_quality.modelled_laps,
         fit_quality.residual_sd_s,
         fit_quality.r_squared,
-        compounds.within_stint_slope_s_per_lap + fuel.fuel_effect_s_per_lap as degradation_s_per_lap
+        compounds.within_stint_slope_s_per_lap + fuel.fuel_effect_s_per_lap as degradation_s_per_lap,
+        coalesce(
+            compounds.fitted_stints >= {{ var('strategy_min_compound_stints') }}
+            and offsets.pace_offset_s is not null
+            and compounds.within_stint_slope_s_per_lap + fuel.fuel_effect_s_per_lap >= 0,
+            false
+        ) as is_modelled
     from compounds
     inner join sessions
         on compounds.session_key = sessions.session_key

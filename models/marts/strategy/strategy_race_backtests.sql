@@ -352,8 +352,8 @@ modelled as (
         results.duration_s as actual_race_time_s,
         driven.driven_strategy,
         race_totals.has_red_flag,
-        coalesce(stop_totals.stops, 0) as stops,
         race_totals.is_wet_race,
+        coalesce(stop_totals.stops, 0) as stops,
         -- the strategy-independent part: pace and fuel over green laps, the start, the neutralised laps
         driver_paces.driver_base_s * race_totals.green_laps
         - fuel.fuel_effect_s_per_lap * race_totals.green_lap_numbers

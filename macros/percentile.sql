@@ -2,7 +2,8 @@
     An aggregate: the p-th quantile (0 <= p <= 1, a literal) of a numeric expression over the group, nulls
     ignored; median = percentile(x, 0.5). Dispatched: DuckDB interpolates (quantile_cont); BigQuery has no
     aggregate percentile_cont (only the analytic one), so it reads the nearest of 1000 approximate quantiles
-    (approx_quantiles), exact to a thousandth of the range on the small groups of the strategy marts.
+    (approx_quantiles), which are values of the group: no interpolation, so the median of an even number of
+    values is one of the middle two, not their mean as on DuckDB.
 -#}
 {% macro percentile(expression, p) -%}
     {{ return(adapter.dispatch('percentile', 'openf1')(expression, p)) }}

@@ -8,7 +8,9 @@
     (strategy_race_laps; always green in 'plan' mode, which does not know the race's neutralisations;
     the real status in 'hindsight' mode). The driver's own pace and the fuel burn add the same to every strategy
     (strategy_race_backtests adds them). Searched as a dynamic programme: after each stop, only the fastest way to
-    reach each (compounds used, lap) is kept; ties go to the first strategy in string order.
+    reach each (compounds used, lap) is kept. Ties go to the first strategy in string order; times are compared
+    to the microsecond, since the same stints in another order cost the same but a float sum's last bits depend
+    on its order (and on the parallel sums upstream), which would make the pick differ between two builds.
 -#}
 {%- set max_stops = 3 -%}
 with
@@ -132,7 +134,7 @@ stage_{{ stops }}_ranked as (
         *,
         row_number() over (
             partition by session_key, planning_mode, compounds_used, last_lap_number
-            order by strategy_time_s, strategy
+            order by round(strategy_time_s, 6), strategy
         ) as time_rank
     from stage_{{ stops }}_candidates
 
@@ -177,7 +179,7 @@ best_by_stops as (
         *,
         row_number() over (
             partition by session_key, planning_mode, stops
-            order by strategy_time_s, strategy
+            order by round(strategy_time_s, 6), strategy
         ) as stops_rank
     from finished
 
@@ -194,7 +196,7 @@ ranked as (
         strategy_time_s - min(strategy_time_s) over (partition by session_key, planning_mode) as time_vs_best_s,
         row_number() over (
             partition by session_key, planning_mode
-            order by strategy_time_s, stops
+            order by round(strategy_time_s, 6), stops
         ) as overall_rank
     from best_by_stops
     where stops_rank = 1

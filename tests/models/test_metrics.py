@@ -4,6 +4,7 @@ by team and season, and by day (the session's date, metric_time). The sample in 
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+from dbt.adapters.factory import reset_adapters
 from dbt_metricflow.cli.cli_configuration import CLIConfiguration
 from dbt_metricflow.cli.dbt_connectors.dbt_config_accessor import dbtArtifacts
 from metricflow.engine.metricflow_engine import MetricFlowEngine, MetricFlowQueryRequest
@@ -260,6 +263,17 @@ def sample_metrics(published_sample: tuple[Path, Path, Path]) -> Iterator[tuple[
 @pytest.fixture(scope="module")
 def sample_engine(sample_metrics: tuple[Path, Path]) -> MetricFlowEngine:
     return metricflow(*sample_metrics)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def release_metricflow_connections() -> Iterator[None]:
+    """MetricFlow's dbt adapter keeps the published copy open for the rest of the process (dbt-duckdb holds its
+    DuckDB environment in a class attribute), so a later reader of the same file with another configuration fails
+    ("different configuration than existing connections"): release it when this module ends."""
+    yield
+    reset_adapters()
+    DuckDBConnectionManager.close_all_connections()
+    gc.collect()
 
 
 @pytest.mark.slow

@@ -47,6 +47,21 @@ def season_path(season: int) -> str:
     return f"seasons/{season}.html"
 
 
+def qualifying_path(session: Row) -> str:
+    """A qualifying or sprint-qualifying session's page: qualifying/2025-03-suzuka-grand-prix[-sprint].html."""
+    kind = "-sprint" if session["session_kind"] == "sprint_qualifying" else ""
+    return (
+        f"qualifying/{session['season']}-{int(session['round_number']):02d}-{slug(session['meeting_name'])}{kind}.html"
+    )
+
+
+def driver_path(season: int, driver_id: str | None) -> str | None:
+    """A driver's page for one season (drivers/2024-ver-verstappen.html); None when the row names no driver_id.
+
+    Every table that names a driver links here: pass the row's season and driver_id to the ``driver`` macro."""
+    return f"drivers/{season}-{slug(driver_id)}.html" if driver_id else None
+
+
 QUALITY_PATH = "quality.html"
 Key = TypeVar("Key", bound=Hashable)
 

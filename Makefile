@@ -230,6 +230,10 @@ pdf: $(INSTALLED) ## PDF of a race report via headless Chromium: PAGE=reports/si
 reports-check: $(INSTALLED) ## Open every page of REPORT_DIR in headless Chromium: console errors, empty charts, network
 	@$(PY) -m reports.browser check "$(REPORT_DIR)" --screenshots target/report-screenshots
 
+.PHONY: screenshots
+screenshots: $(INSTALLED) ## The README's screenshots: a JPEG of one page of each kind of REPORT_DIR into docs/screenshots/ (run make reports first)
+	@$(PY) -m reports.browser gallery "$(REPORT_DIR)" --out docs/screenshots
+
 .PHONY: where
 where:
 	@echo ""

@@ -209,6 +209,16 @@ class Bench:
         out = self.work / f"reports-{self.scope}"
         command = [PY, "-m", "reports.render", "--warehouse", str(self.warehouse), "--out", str(out)]
         self.record("reports", run_step("reports", command, self.logs, check=False))
+        pages = sorted(out.rglob("*.html"))
+        self.figures["reports"] = {
+            "pages": len(pages),
+            "site_mb": round(du(out) / 2**20, 2),
+            "largest_page_kb": round(max((p.stat().st_size for p in pages), default=0) / 2**10, 1),
+            "pages_by_kind": {
+                kind: len([p for p in pages if p.parent.name == kind])
+                for kind in sorted({p.parent.name for p in pages if p.parent != out})
+            },
+        }
         self.stamp("reports")
 
     def incremental(self) -> None:

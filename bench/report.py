@@ -75,6 +75,7 @@ def headline(figures: dict[str, Any]) -> dict[str, Any]:
         "incremental_build_s": _total(steps, ADD_STEPS),
         "noop_build_s": _total(steps, NOOP_STEPS),
         "publish_s": steps.get("publish", {}).get("wall_s"),
+        "reports_s": steps.get("reports", {}).get("wall_s"),
         "peak_rss_mb": max((s["peak_rss_mb"] for s in steps.values()), default=None),
     }
     if out["ingest_rows_per_s"] and out["limit_rows_per_s"]:
@@ -108,6 +109,7 @@ def _fmt(value: Any, unit: str = "") -> str:
 def markdown(f: dict[str, Any]) -> str:
     m = f.get("machine", {})
     dbt = f.get("dbt", {})
+    site = f.get("reports", {})
     lines = [
         f"Benchmark `{f['scope']}` — {m.get('cpu', '?')}, {m.get('cores', '?')} cores, {m.get('memory_gib', '?')} GiB; "
         f"Python {m.get('python', '?')}, DuckDB {m.get('duckdb', '?')}; commit {f.get('git', '?')}; "
@@ -135,6 +137,10 @@ def markdown(f: dict[str, Any]) -> str:
         f"{_fmt(f.get('noop_build_s'))} ({_fmt(f.get('noop_ratio'))} of full) | |",
         f"| **publish, s** (marts and features to the DuckDB 1.4+ copy and Parquet) | **{_fmt(f.get('publish_s'))}** "
         f"({_fmt(f.get('publish_ratio'))} of full) | ≤ 0.05 of full |",
+        f"| **report site render, s** (every page of the season, telemetry pictures included) | "
+        f"**{_fmt(f.get('reports_s'))}** | ≤ 15 |",
+        f"| report site: pages / MB / largest page KB | {_fmt(site.get('pages'))} / {_fmt(site.get('site_mb'))} / "
+        f"{_fmt(site.get('largest_page_kb'))} | |",
         f"| peak RSS, largest process of any step, MB | {_fmt(f.get('peak_rss_mb'))} | ≤ 4096 |",
         f"| warehouse file / published copy / snapshot on disk, MB | {_fmt(f.get('warehouse_mb'))} / "
         f"{_fmt(f.get('published_mb'))} / {_fmt(f.get('snapshot_mb'))} | |",

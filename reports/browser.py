@@ -8,6 +8,7 @@ each ``svg.chart`` as laid out, and can save a full-page screenshot or a PDF.
     python -m reports.browser check reports/site             # every page: console errors, empty charts
     python -m reports.browser screenshot PAGE.html --out shot.png [--width 390]
     python -m reports.browser pdf PAGE.html [--out report.pdf]    # or a site folder: its last Grand Prix
+    python -m reports.browser gallery reports/site --out docs/screenshots   # one JPEG per page kind (README)
 """
 
 from __future__ import annotations
@@ -224,17 +225,19 @@ class Tab:
             raise BrowserError(f"evaluate failed: {result['exceptionDetails'].get('text')}")
         return result.get("result", {}).get("value")
 
-    def screenshot(self, out: Path) -> Path:
-        """A PNG of the whole page (not only the viewport)."""
+    def screenshot(
+        self, out: Path, top: float = 0, height: float | None = None, image_format: str = "png", quality: int = 80
+    ) -> Path:
+        """A PNG (or JPEG) of the whole page, not only the viewport; or of ``height`` CSS pixels from ``top``."""
         metrics = self.browser.send("Page.getLayoutMetrics", session=self.session)
         size = metrics.get("cssContentSize") or metrics["contentSize"]
-        clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 16000), "scale": 1}
-        data = self.browser.send(
-            "Page.captureScreenshot",
-            {"format": "png", "captureBeyondViewport": True, "clip": clip},
-            session=self.session,
-            timeout=60,
-        )["data"]
+        top = max(0.0, min(top, size["height"] - 1))
+        tall = size["height"] - top if height is None else min(height, size["height"] - top)
+        clip = {"x": 0, "y": top, "width": size["width"], "height": min(tall, 16000), "scale": 1}
+        options: dict[str, Any] = {"format": image_format, "captureBeyondViewport": True, "clip": clip}
+        if image_format == "jpeg":
+            options["quality"] = quality
+        data = self.browser.send("Page.captureScreenshot", options, session=self.session, timeout=60)["data"]
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(base64.b64decode(data))
         return out
@@ -323,6 +326,49 @@ def check_site(site: Path, screenshots: Path | None = None) -> list[PageReport]:
     return reports
 
 
+# One page of each kind for the README: (name, folder of the site, which page of it, the part to show first).
+GALLERY = (
+    ("index", "", "index.html", None),
+    ("race", "races", "first Grand Prix", "#telemetry"),
+    ("race-strategy", "races", "first Grand Prix", "#strategy-heading"),
+    ("qualifying", "qualifying", "first", None),
+    ("season", "seasons", "first", "#title-fight"),
+    ("driver", "drivers", "first", None),
+    ("quality", "", "quality.html", None),
+)
+ELEMENT_TOP = (
+    "(() => { const e = document.querySelector(%s); return e ? e.getBoundingClientRect().top + scrollY : 0; })()"
+)
+
+
+def _gallery_page(site: Path, folder: str, which: str) -> Path | None:
+    if not folder:
+        return site / which if (site / which).is_file() else None
+    pages = sorted((site / folder).glob("*.html"))
+    if which == "first Grand Prix":
+        pages = [page for page in pages if not page.stem.endswith("-sprint")]
+    return pages[0] if pages else None
+
+
+def gallery(site: Path, out: Path, width: int = 1200, height: int = 1000, quality: int = 70) -> list[Path]:
+    """A JPEG of one page of each kind (its first ``height`` pixels, from the part worth showing) into ``out``."""
+    written = []
+    with launch() as browser, browser.page(width=width, height=height) as tab:
+        for name, folder, which, selector in GALLERY:
+            page = _gallery_page(site, folder, which)
+            if page is None:
+                print(f"note: no {name} page in {site}: skipped", file=sys.stderr)
+                continue
+            report = tab.open(page)
+            for problem in report.problems:
+                print(f"warning: {page.name}: {problem}", file=sys.stderr)
+            top = float(tab.evaluate(ELEMENT_TOP % json.dumps(selector)) or 0) if selector else 0.0
+            shot = tab.screenshot(out / f"{name}.jpg", top=top, height=height, image_format="jpeg", quality=quality)
+            print(f"{shot} ({shot.stat().st_size // 1024} KB) from {page.relative_to(site)}")
+            written.append(shot)
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reports.browser", description=(__doc__ or "").splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -333,6 +379,9 @@ def main(argv: list[str] | None = None) -> int:
     shot.add_argument("page", type=Path)
     shot.add_argument("--out", type=Path, required=True)
     shot.add_argument("--width", type=int, default=1280, help="viewport width in CSS pixels (390: a phone)")
+    shots = commands.add_parser("gallery", help="a small JPEG of one page of each kind (the README's screenshots)")
+    shots.add_argument("site", type=Path)
+    shots.add_argument("--out", type=Path, default=Path("docs/screenshots"))
     pdf = commands.add_parser("pdf", help="print one page to PDF (A4); a site folder: its last Grand Prix report")
     pdf.add_argument("page", type=Path)
     pdf.add_argument("--out", type=Path, help="default: the page's name with .pdf, beside it")
@@ -354,6 +403,11 @@ def main(argv: list[str] | None = None) -> int:
             charts = sum(len(report.charts) for report in reports)
             print(f"{len(reports)} pages, {charts} charts, {len(problems)} problems")
             return 1 if problems else 0
+        if args.command == "gallery":
+            if not (args.site / "index.html").is_file():
+                print(f"error: no site in {args.site}: run make reports first", file=sys.stderr)
+                return 1
+            return 0 if gallery(args.site, args.out) else 1
         if not args.page.is_file():
             print(f"error: {args.page} does not exist: run make reports first", file=sys.stderr)
             return 1

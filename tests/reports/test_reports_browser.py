@@ -94,3 +94,46 @@ def test_every_page_of_the_site_is_clean(chromium: browser.Browser, site: tuple[
         reports = [tab.open(page) for page in sorted(root.rglob("*.html"))]
     assert len(reports) >= 4
     assert {report.url: report.problems for report in reports if report.problems} == {}
+
+
+def _one_page_of_each_kind(root: Path) -> dict[str, Path]:
+    """index.html, quality.html and the first page of each folder (races, seasons, qualifying, drivers, ...)."""
+    kinds = {page.stem: page for page in (root / "index.html", root / "quality.html")}
+    for folder in sorted(path for path in root.iterdir() if path.is_dir()):
+        pages = sorted(folder.glob("*.html"))
+        if pages:
+            kinds[folder.name] = next((page for page in pages if not page.stem.endswith("-sprint")), pages[0])
+    return kinds
+
+
+@pytest.mark.parametrize("width", [pytest.param(1280, id="desktop"), pytest.param(390, id="phone")])
+def test_every_page_kind_at_desktop_and_phone_width(
+    chromium: browser.Browser, site: tuple[Path, Path], width: int
+) -> None:
+    """Each kind of page: no console error, no remote request, every chart drawn, nothing wider than the screen."""
+    root, _ = site
+    kinds = _one_page_of_each_kind(root)
+    assert {"index", "quality", "races", "seasons", "qualifying", "drivers"} <= kinds.keys()
+    found: dict[str, list[str]] = {}
+    with chromium.page(width=width, height=900, mobile=width < 600) as tab:
+        for kind, page in kinds.items():
+            report = tab.open(page)
+            overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            problems = list(report.problems)
+            problems += [f"chart {chart.id} is empty" for chart in report.charts if not chart.is_rendered]
+            problems += [f"{overflow}px wider than the screen"] if overflow > 0 else []
+            problems += ["no chart drawn"] if kind in ("races", "seasons", "drivers") and not report.charts else []
+            if problems:
+                found[f"{kind}: {page.name}"] = problems
+    assert found == {}
+
+
+def test_gallery_writes_one_small_jpeg_per_page_kind(site: tuple[Path, Path], tmp_path: Path) -> None:
+    """make screenshots: the README's pictures, one per page kind, small enough to commit."""
+    root, _ = site
+    shots = browser.gallery(root, tmp_path)
+    names = {shot.stem for shot in shots}
+    assert {"index", "race", "qualifying", "season", "driver", "quality"} <= names
+    for shot in shots:
+        assert shot.read_bytes()[:3] == b"\xff\xd8\xff", f"{shot} is not a JPEG"
+        assert shot.stat().st_size < 250 * 1024, f"{shot} is {shot.stat().st_size // 1024} KB"

@@ -118,7 +118,15 @@ def index_context(marts: Marts) -> dict[str, Any]:
             for season, rounds in sorted(seasons.items(), reverse=True)
         ],
         "quality_path": QUALITY_PATH,
+        **_driver_index(marts),
     }
+
+
+def _driver_index(marts: Marts) -> dict[str, Any]:
+    """Champions, the latest podium and the driver pages (reports/drivers.py, imported here: it imports us)."""
+    from reports import drivers
+
+    return drivers.index_additions(marts, Colours(marts.team_colours()))
 
 
 # ---- race report -------------------------------------------------------------------------------------------------
@@ -299,28 +307,36 @@ def race_context(marts: Marts, session: Row, colours: Colours) -> dict[str, Any]
     styles = driver_styles(season, classification, laps_by_driver, colours)
     for row in classification:
         row["colour"] = styles[row["driver_number"]].colour
+        row["driver_path"] = driver_path(season, row["driver_id"])
     race_laps = marts.race_laps(session_key)
     pit_stops = marts.pit_stops(session_key)
     for stop in pit_stops:
         stop["colour"] = colours.team(season, stop["team_name"])
+        stop["driver_path"] = driver_path(season, stop["driver_id"])
     messages = marts.race_control(session_key)
     weather = marts.weather(session_key)
     undercuts = marts.undercuts(session_key)
     for undercut in undercuts:
         undercut["attacking_colour"] = colours.team(season, undercut["attacking_team_name"])
         undercut["target_colour"] = colours.team(season, undercut["target_team_name"])
+        undercut["attacking_driver_path"] = driver_path(season, undercut["attacking_driver_id"])
+        undercut["target_driver_path"] = driver_path(season, undercut["target_driver_id"])
     chances = marts.undercut_chances(session_key)
     for chance in chances:
         chance["colour"] = colours.team(season, chance["team_name"])
         chance["ahead_colour"] = colours.team(season, chance["ahead_team_name"])
+        chance["driver_path"] = driver_path(season, chance["driver_id"])
+        chance["ahead_driver_path"] = driver_path(season, chance["ahead_driver_id"])
     backtests = marts.strategy_backtests(session_key)
     for backtest in backtests:
         style = styles.get(backtest["driver_number"])
         backtest["colour"] = style.colour if style else FALLBACK_COLOUR
+        backtest["driver_path"] = driver_path(season, backtest["driver_id"])
     amendments = marts.amendments(session_key)
     for amendment in amendments:
         style = styles.get(amendment["driver_number"])
         amendment["colour"] = style.colour if style else FALLBACK_COLOUR
+        amendment["driver_path"] = driver_path(season, amendment["driver_id"])
     return {
         "session": session,
         "classification": classification,

@@ -233,7 +233,9 @@ class Marts:
                 attackers.driver_code,
                 attackers.team_name,
                 targets.driver_code as ahead_driver_code,
-                targets.team_name as ahead_team_name
+                targets.team_name as ahead_team_name,
+                attackers.driver_id,
+                targets.driver_id as ahead_driver_id
             from marts.fct_undercut_chances as chances
             left join marts.fct_session_results as attackers
                 on

@@ -1,7 +1,8 @@
 """Render the static report site from the marts: ``python -m reports.render --warehouse FILE --out DIR``.
 
 Writes ``index.html`` (seasons and races), ``races/*.html`` (one per Grand Prix and sprint), ``seasons/*.html``
-and ``quality.html`` (dbt's last build, read from ``--dbt-target``). The pages open from disk: relative links,
+and ``quality.html`` (dbt's last build, read from ``--dbt-target``), and ``drivers/*.html`` (one per driver and
+season with a classified session: reports/drivers.py). The pages open from disk: relative links,
 inline CSS and inline SVG charts, no script and no network. Reads only the ``marts`` (and ``features``) schemas,
 read-only; every number shown is a column of a mart (the quality page also reads the warehouse's catalogue).
 
@@ -24,7 +25,7 @@ from typing import Any, NoReturn
 import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from reports import pages, quality
+from reports import drivers, pages, quality
 from reports.formatting import FILTERS
 from reports.queries import Marts
 from reports.swap import SiteFolderError, staged
@@ -106,6 +107,8 @@ def _render_into(out: Path, warehouse: Path, dbt_target: Path | None) -> list[st
         for season in marts.seasons():
             context = pages.season_context(marts, season, colours, race_paths)
             write(pages.season_path(season), "season.html", f"{season} season", context)
+        for page in drivers.driver_pages(marts, colours, race_paths):
+            write(page.path, "driver.html", page.title, page.context)
         build = quality.read_dbt_build(dbt_target)
         counts = quality.row_counts(connection)
         completeness = quality.data_completeness(connection)

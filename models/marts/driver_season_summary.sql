@@ -3,6 +3,7 @@
     Two facts about Grand Prix qualifying, kept apart: fastest_qualifier_count (he set the fastest time) and
     pole_positions (he started the race from the first grid slot, after penalties: starting_grid), which is the
     one F1's own records count (Belgium 2024: Verstappen fastest, Leclerc on pole).
+    mean_positions_gained and race_pit_stops sum up driver_season_rounds' Grand Prix rows.
 -#}
 with
 
@@ -44,6 +45,20 @@ qualifying as (
         case when count(grid_position) > 0 then count(case when grid_position = 1 then 1 end) end as pole_positions
     from {{ ref('fct_qualifying') }}
     where session_kind = 'qualifying'
+    group by season, driver_id
+
+),
+
+season_rounds as (
+
+    select
+        season,
+        driver_id,
+        avg(positions_gained) as mean_positions_gained,
+        count(positions_gained) as races_with_positions_gained,
+        cast(sum(pit_stops) as {{ dbt.type_bigint() }}) as race_pit_stops
+    from {{ ref('driver_season_rounds') }}
+    where session_kind = 'race'
     group by season, driver_id
 
 ),
@@ -95,11 +110,14 @@ final as (
         season_totals.sprint_points,
         season_totals.points,
         final_standings.position as championship_position,
+        season_rounds.mean_positions_gained,
+        season_rounds.race_pit_stops,
         case
             when qualifying.driver_id is null then 0
             else qualifying.pole_positions
         end as pole_positions,
-        coalesce(qualifying.fastest_qualifier_count, 0) as fastest_qualifier_count
+        coalesce(qualifying.fastest_qualifier_count, 0) as fastest_qualifier_count,
+        coalesce(season_rounds.races_with_positions_gained, 0) as races_with_positions_gained
     from season_totals
     left outer join qualifying
         on
@@ -110,6 +128,10 @@ final as (
             season_totals.season = final_standings.season
             and season_totals.driver_id = final_standings.driver_id
             and final_standings.recency_rank = 1
+    left outer join season_rounds
+        on
+            season_totals.season = season_rounds.season
+            and season_totals.driver_id = season_rounds.driver_id
 
 )
 

@@ -18,7 +18,7 @@ import pytest
 
 from reports import browser, formatting
 from reports.pages import driver_path, race_path
-from reports.render import render
+from reports.render import environment, render
 from tests.reports.test_reports import parse, race_sessions, rows, sample_warehouse
 
 DASH = formatting.DASH
@@ -352,3 +352,41 @@ def test_a_driver_page_in_chromium(site: Path, marts: duckdb.DuckDBPyConnection,
     assert report.problems == []
     assert [chart.id for chart in report.charts] == ["driver-points-chart", "grid-finish-chart"]
     assert overflow <= 0, "the page is wider than the screen: a chart or table escapes its scroll box"
+
+
+def test_a_season_still_running_shows_its_leaders_not_champions() -> None:
+    """season_champions.is_season_complete false: the index says whose lead it is and after which round."""
+    running = {
+        "season": 2026,
+        "season_path": "seasons/2026.html",
+        "driver_path": "drivers/2026-aaa-a.html",
+        "driver_colour": "#123456",
+        "team_colour": "#654321",
+        "drivers_leader_driver_code": "AAA",
+        "drivers_leader_full_name": "A A",
+        "drivers_leader_points": 43.0,
+        "constructors_leader_team_name": "T1",
+        "constructors_leader_points": 60.0,
+        "is_season_complete": False,
+        "latest_round_number": 3,
+        "scheduled_rounds": 24,
+    }
+    html = (
+        environment()
+        .get_template("index.html")
+        .render(
+            seasons=[],
+            champions=[running],
+            podium=[],
+            driver_pages={},
+            quality_path="quality.html",
+            root="",
+            current="index.html",
+            page_title="index",
+            generated_at="now",
+            warehouse="test.duckdb",
+        )
+    )
+    assert "leaders after round 3 of 24" in html
+    assert ">champions<" not in html
+    assert 'href="drivers/2026-aaa-a.html"' in html

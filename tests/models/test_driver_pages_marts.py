@@ -97,6 +97,10 @@ def test_championship_after_the_round_is_driver_standings(sample: duckdb.DuckDBP
 def test_teammate_flags_add_up_to_the_head_to_heads(sample: duckdb.DuckDBPyConnection) -> None:
     """Per round, ahead of the teammate at the flag and in qualifying: counted over the Grands Prix they are
     teammate_head_to_heads' totals."""
+    _assert_flags_add_up(sample)
+
+
+def _assert_flags_add_up(sample: duckdb.DuckDBPyConnection) -> None:
     races = Counter()
     qualifyings = Counter()
     together = Counter()
@@ -241,6 +245,11 @@ def test_real_champions_are_the_official_ones(real: duckdb.DuckDBPyConnection) -
     )
     assert row["constructors_leader_points"] == float(team["points"])
     assert team["constructor_name"].lower() in row["constructors_leader_team_name"].lower()
+
+
+@pytest.mark.real
+def test_real_teammate_flags_add_up_to_the_head_to_heads(real: duckdb.DuckDBPyConnection) -> None:
+    _assert_flags_add_up(real)
 
 
 @pytest.mark.real

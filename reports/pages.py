@@ -101,7 +101,10 @@ def _code(row: Row) -> str:
 # ---- index -----------------------------------------------------------------------------------------------------
 def index_context(marts: Marts) -> dict[str, Any]:
     sessions = marts.race_sessions()
-    winners = {row["session_key"]: row for row in marts.winners()}
+    winners = {
+        row["session_key"]: {**row, "driver_path": driver_path(row["season"], row["driver_id"])}
+        for row in marts.winners()
+    }
     seasons: dict[int, dict[int, dict[str, Any]]] = {}
     for session in sessions:
         rounds = seasons.setdefault(session["season"], {})

@@ -72,7 +72,7 @@ class Marts:
     def winners(self) -> list[Row]:
         return self.rows(
             """
-            select session_key, driver_code, full_name, team_name
+            select session_key, driver_code, full_name, team_name, season, driver_id
             from marts.fct_session_results
             where classified_position = 1 and session_kind in ('race', 'sprint')
             """

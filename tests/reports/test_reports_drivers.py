@@ -337,6 +337,20 @@ def test_index_champions_podium_and_driver_pages(site: Path, marts: duckdb.DuckD
         assert str(driver_path(row["season"], row["driver_id"])) in index.links
     for row in driver_seasons(marts):
         assert str(driver_path(row["season"], row["driver_id"])) in index.links
+    # the round table's winners link their pages (the last cell of each round row)
+    cells = chips(site / "index.html")
+    winners = rows(
+        marts,
+        "select results.season, results.round_number, results.driver_id from marts.fct_session_results as results"
+        " where results.classified_position = 1 and results.session_kind in ('race', 'sprint')"
+        " and results.round_number is not null",
+    )
+    assert winners
+    for winner in winners:
+        last_cells = {}
+        for key, _, links in cells[f"races-{winner['season']}"]:
+            last_cells[key] = links  # a row's cells in order: the last one kept is the Winner cell
+        assert str(driver_path(winner["season"], winner["driver_id"])) in last_cells[str(winner["round_number"])]
 
 
 @pytest.mark.skipif(browser.find_chromium() is None, reason="Chromium is not installed (apt-get install chromium)")

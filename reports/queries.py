@@ -21,21 +21,36 @@ class Marts:
 
     def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
         self.connection = connection
+        self._grouped: dict[tuple[str, str], dict[Any, list[Row]]] = {}
+        self._columns: set[tuple[str, str, str]] | None = None
 
     def rows(self, sql: str, *parameters: object) -> list[Row]:
         cursor = self.connection.execute(sql, list(parameters))
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
+    def grouped(self, key: str, sql: str) -> dict[Any, list[Row]]:
+        """The rows of ``sql`` (every session or season at once), grouped by the column ``key`` in their order.
+
+        A site renders dozens of pages from the same marts: one query per mart for the whole site, run the first
+        time a page asks and kept, costs a fraction of one query per page (a query's fixed cost dominates)."""
+        found = self._grouped.get((key, sql))
+        if found is None:
+            found = {}
+            for row in self.rows(sql):
+                found.setdefault(row[key], []).append(row)
+            self._grouped[(key, sql)] = found
+        return found
+
+    def per_session(self, session_key: int, sql: str) -> list[Row]:
+        """The rows of ``sql`` (it selects session_key, for every session) that belong to one session."""
+        return self.grouped("session_key", sql).get(session_key, [])
+
     def has_column(self, table: str, column: str, schema: str = "marts") -> bool:
-        found = self.rows(
-            "select column_name from information_schema.columns"
-            " where table_schema = ? and table_name = ? and column_name = ?",
-            schema,
-            table,
-            column,
-        )
-        return bool(found)
+        if self._columns is None:
+            rows = self.rows("select table_schema, table_name, column_name from information_schema.columns")
+            self._columns = {(row["table_schema"], row["table_name"], row["column_name"]) for row in rows}
+        return (schema, table, column) in self._columns
 
     # ---- index ------------------------------------------------------------------------------------------------
     def race_sessions(self) -> list[Row]:
@@ -84,24 +99,26 @@ class Marts:
     # ---- race report ------------------------------------------------------------------------------------------
     def classification(self, session_key: int) -> list[Row]:
         """The session's results; races and sprints carry their grid slot (fct_session_results.grid_position)."""
-        return self.rows(
+        return self.per_session(
+            session_key,
             """
             select results.*
             from marts.fct_session_results as results
-            where results.session_key = ?
             order by
+                results.session_key,
                 results.classified_position nulls last,
                 results.laps_completed desc nulls last,
                 results.driver_number
             """,
-            session_key,
         )
 
     def laps(self, session_key: int, with_gap: bool) -> list[Row]:
         gap = "gap_to_leader_s" if with_gap else "cast(null as double) as gap_to_leader_s"
-        return self.rows(
+        return self.per_session(
+            session_key,
             f"""
             select
+                session_key,
                 driver_number,
                 driver_code,
                 lap_number,
@@ -112,88 +129,78 @@ class Marts:
                 track_status,
                 {gap}
             from marts.fct_laps
-            where session_key = ?
-            order by driver_number, lap_number
+            where session_type = 'Race'
+            order by session_key, driver_number, lap_number
             """,
-            session_key,
         )
 
     def race_laps(self, session_key: int) -> int:
         """How many laps the race ran (dim_sessions.laps_run: the most any car completed, or the highest lap in
         fct_laps if more); 0 for a session the marts know no laps of (a race page's session always has some)."""
-        rows = self.rows("select laps_run from marts.dim_sessions where session_key = ?", session_key)
+        rows = self.per_session(session_key, "select session_key, laps_run from marts.dim_sessions")
         return (rows[0]["laps_run"] or 0) if rows else 0
 
     def leader_laps(self, session_key: int) -> list[Row]:
         """The race leader's lap, one per lap (fct_race_lap_leaders): carries the track status."""
-        return self.rows(
-            """
-            select lap_number, track_status, leader_driver_code
-            from marts.fct_race_lap_leaders
-            where session_key = ?
-            order by lap_number
-            """,
+        return self.per_session(
             session_key,
+            """
+            select session_key, lap_number, track_status, leader_driver_code
+            from marts.fct_race_lap_leaders
+            order by session_key, lap_number
+            """,
         )
 
     def stints(self, session_key: int) -> list[Row]:
-        return self.rows(
-            "select * from marts.fct_stints where session_key = ? order by driver_number, stint_number",
-            session_key,
+        return self.per_session(
+            session_key, "select * from marts.fct_stints order by session_key, driver_number, stint_number"
         )
 
     def pit_stops(self, session_key: int) -> list[Row]:
-        return self.rows(
+        return self.per_session(
+            session_key,
             """
             select *
             from marts.fct_pit_stops
-            where session_key = ?
-            order by pitted_at nulls last, lap_number, driver_number
+            order by session_key, pitted_at nulls last, lap_number, driver_number
             """,
-            session_key,
         )
 
     def amendments(self, session_key: int) -> list[Row]:
         """Classification fields changed after the result was first published (marts.fct_classification_changes)."""
         if not self.has_column("fct_classification_changes", "field_name"):
             return []
-        return self.rows(
+        return self.per_session(
+            session_key,
             """
             select *
             from marts.fct_classification_changes
-            where session_key = ?
-            order by first_seen_at, driver_number, field_name
+            order by session_key, first_seen_at, driver_number, field_name
             """,
-            session_key,
         )
 
     def race_control(self, session_key: int) -> list[Row]:
         """Flags (but blue and all-clear), safety cars and penalties: the messages that shape a race (a virtual
         safety car's are fct_race_control.is_virtual_safety_car)."""
-        return self.rows(
+        return self.per_session(
+            session_key,
             """
             select *
             from marts.fct_race_control
             where
-                session_key = ?
-                and (
-                    category = 'SafetyCar'
-                    or (category = 'Flag' and coalesce(flag, '') not in ('BLUE', 'CLEAR'))
-                    or is_penalty
-                )
-            order by recorded_at, race_control_message_id
+                category = 'SafetyCar'
+                or (category = 'Flag' and coalesce(flag, '') not in ('BLUE', 'CLEAR'))
+                or is_penalty
+            order by session_key, recorded_at, race_control_message_id
             """,
-            session_key,
         )
 
     def weather(self, session_key: int) -> list[Row]:
-        return self.rows(
-            "select * from marts.fct_weather where session_key = ? order by recorded_at",
-            session_key,
-        )
+        return self.per_session(session_key, "select * from marts.fct_weather order by session_key, recorded_at")
 
     def undercuts(self, session_key: int) -> list[Row]:
-        return self.rows(
+        return self.per_session(
+            session_key,
             """
             select
                 undercuts.*,
@@ -218,15 +225,18 @@ class Marts:
                     and undercuts.attacking_driver_number = chances.driver_number
                     and undercuts.attacking_stop_lap = chances.lap_number + 1
                     and undercuts.target_driver_number = chances.ahead_driver_number
-            where undercuts.session_key = ?
-            order by undercuts.attempt_kind desc, undercuts.attacking_stop_lap, undercuts.attacking_position_before
+            order by
+                undercuts.session_key,
+                undercuts.attempt_kind desc,
+                undercuts.attacking_stop_lap,
+                undercuts.attacking_position_before
             """,
-            session_key,
         )
 
     def undercut_chances(self, session_key: int, limit: int = 10) -> list[Row]:
-        """The race's best modelled undercut chances (fct_undercut_chances), highest first."""
-        return self.rows(
+        """The race's best modelled undercut chances (fct_undercut_chances), highest first: the first ``limit``."""
+        chances = self.per_session(
+            session_key,
             """
             select
                 chances.*,
@@ -245,64 +255,61 @@ class Marts:
                 on
                     chances.session_key = targets.session_key
                     and chances.ahead_driver_number = targets.driver_number
-            where chances.session_key = ? and chances.undercut_chance is not null
-            order by chances.undercut_chance desc, chances.lap_number, chances.driver_number
-            limit ?
+            where chances.undercut_chance is not null
+            order by chances.session_key, chances.undercut_chance desc, chances.lap_number, chances.driver_number
             """,
-            session_key,
-            limit,
         )
+        return chances[:limit]
 
     # ---- race report: strategy (marts/strategy) -----------------------------------------------------------------
     def strategy_not_modelled(self, session_key: int) -> list[str]:
         """Why the strategy engine models this race for no driver (strategy_race_backtests.not_backtested_reason:
         'wet race', 'red flag', ...), one reason a line; [] when it prices at least one driver's strategy (the
         others then show their own reason)."""
-        rows = self.rows(
+        rows = self.per_session(
+            session_key,
             """
-            select distinct not_backtested_reason
+            select distinct session_key, not_backtested_reason
             from marts.strategy_race_backtests
             where
-                session_key = ?
-                and session_key not in (
+                session_key not in (
                     select priced.session_key from marts.strategy_race_backtests as priced where priced.is_backtested
                 )
-            order by not_backtested_reason
+            order by session_key, not_backtested_reason
             """,
-            session_key,
         )
         return [row["not_backtested_reason"] for row in rows]
 
     def strategy_backtests(self, session_key: int) -> list[Row]:
         """The driven strategy against the model, one row per classified driver (strategy_race_backtests)."""
-        return self.rows(
+        return self.per_session(
+            session_key,
             """
             select *
             from marts.strategy_race_backtests
-            where session_key = ?
-            order by classified_position, driver_number
+            order by session_key, classified_position, driver_number
             """,
-            session_key,
         )
 
     def strategy_options(self, session_key: int) -> list[Row]:
         """The model's best strategy per planning mode and stop count (strategy_optimal_strategies)."""
-        return self.rows(
-            """
-            select planning_mode, stops, strategy, strategy_time_s, time_vs_best_s, is_best
-            from marts.strategy_optimal_strategies
-            where session_key = ?
-            order by planning_mode desc, stops
-            """,
+        return self.per_session(
             session_key,
+            """
+            select session_key, planning_mode, stops, strategy, strategy_time_s, time_vs_best_s, is_best
+            from marts.strategy_optimal_strategies
+            order by session_key, planning_mode desc, stops
+            """,
         )
 
     def pit_loss_by_track_status(self, session_key: int) -> list[Row]:
         """The race's circuit and season in pit_loss_by_track_status, one row per status a stop can be made under
         (green, VSC, SC), a status without a stop there included (its columns null)."""
-        return self.rows(
+        return self.per_session(
+            session_key,
             """
             select
+                sessions.session_key,
                 statuses.track_status,
                 losses.stops,
                 losses.median_pit_loss_s
@@ -313,34 +320,32 @@ class Marts:
                     sessions.circuit_key = losses.circuit_key
                     and sessions.season = losses.season
                     and statuses.track_status = losses.track_status
-            where sessions.session_key = ?
-            order by statuses.ordinal
+            where sessions.session_kind in ('race', 'sprint')
+            order by sessions.session_key, statuses.ordinal
             """,
-            session_key,
         )
 
     def tyre_models(self, session_key: int) -> list[Row]:
         """The race's tyre model, one row per dry compound (strategy_tyre_models), soft to hard."""
-        return self.rows(
+        return self.per_session(
+            session_key,
             """
             select *
             from marts.strategy_tyre_models
-            where session_key = ?
-            order by case compound when 'SOFT' then 1 when 'MEDIUM' then 2 else 3 end
+            order by session_key, case compound when 'SOFT' then 1 when 'MEDIUM' then 2 else 3 end
             """,
-            session_key,
         )
 
     def fuel_effect(self, session_key: int) -> Row | None:
         """The race's fuel effect, its source and reference compound (the same on every strategy_tyre_models row
         of the race)."""
-        rows = self.rows(
-            """
-            select distinct fuel_effect_s_per_lap, fuel_effect_source, fuel_stint_pairs, reference_compound
-            from marts.strategy_tyre_models
-            where session_key = ?
-            """,
+        rows = self.per_session(
             session_key,
+            """
+            select distinct session_key, fuel_effect_s_per_lap, fuel_effect_source, fuel_stint_pairs, reference_compound
+            from marts.strategy_tyre_models
+            order by session_key
+            """,
         )
         return rows[0] if rows else None
 

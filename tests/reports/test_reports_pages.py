@@ -138,9 +138,10 @@ def test_leader_laps_are_fct_race_lap_leaders(marts: Marts) -> None:
         """
     )
     assert marts.leader_laps(7) == [
-        {"lap_number": 1, "track_status": "green", "leader_driver_code": "VER"},
-        {"lap_number": 2, "track_status": "vsc", "leader_driver_code": "LEC"},
+        {"session_key": 7, "lap_number": 1, "track_status": "green", "leader_driver_code": "VER"},
+        {"session_key": 7, "lap_number": 2, "track_status": "vsc", "leader_driver_code": "LEC"},
     ]
+    assert marts.leader_laps(9) == []  # a session the mart does not hold
 
 
 def test_final_standings_are_the_latest_round_with_the_latest_team(marts: Marts) -> None:

@@ -171,17 +171,25 @@ final as (
         qualifying.q3_duration_s,
         qualifying.best_duration_s,
         qualifying.eliminated_in,
-        coalesce(qualifying.eliminated_in, 'Q3') as phase_reached,
         session_poles.pole_duration_s,
+        driver_laps.best_lap_duration_s,
+        driver_laps.best_sector_1_duration_s,
+        driver_laps.best_sector_2_duration_s,
+        driver_laps.best_sector_3_duration_s,
+        driver_laps.best_intermediate_1_speed_kph,
+        driver_laps.best_intermediate_2_speed_kph,
+        driver_laps.best_speed_trap_speed_kph,
+        teammates.teammate_driver_number,
+        teammates.teammate_driver_id,
+        teammates.teammate_driver_code,
+        teammates.teammate_compared_phase,
+        qualifying.grid_position,
+        coalesce(qualifying.eliminated_in, 'Q3') as phase_reached,
         round(qualifying.best_duration_s - session_poles.pole_duration_s, 3) as gap_to_pole_s,
         round(
             100.0 * (qualifying.best_duration_s - session_poles.pole_duration_s) / session_poles.pole_duration_s, 3
         ) as gap_to_pole_pct,
         coalesce(driver_laps.lap_count, 0) as lap_count,
-        driver_laps.best_lap_duration_s,
-        driver_laps.best_sector_1_duration_s,
-        driver_laps.best_sector_2_duration_s,
-        driver_laps.best_sector_3_duration_s,
         coalesce(
             driver_laps.best_sector_1_duration_s = session_lap_bests.session_best_sector_1_duration_s, false
         ) as is_session_best_sector_1,
@@ -206,9 +214,6 @@ final as (
             ),
             3
         ) as time_left_on_table_s,
-        driver_laps.best_intermediate_1_speed_kph,
-        driver_laps.best_intermediate_2_speed_kph,
-        driver_laps.best_speed_trap_speed_kph,
         coalesce(
             driver_laps.best_intermediate_1_speed_kph = session_lap_bests.session_best_intermediate_1_speed_kph,
             false
@@ -220,13 +225,8 @@ final as (
         coalesce(
             driver_laps.best_speed_trap_speed_kph = session_lap_bests.session_best_speed_trap_speed_kph, false
         ) as is_session_best_speed_trap,
-        teammates.teammate_driver_number,
-        teammates.teammate_driver_id,
-        teammates.teammate_driver_code,
-        teammates.teammate_compared_phase,
         round(teammates.teammate_gap_s, 3) as teammate_gap_s,
         round(100.0 * teammates.teammate_gap_s / teammates.teammate_duration_s, 3) as teammate_gap_pct,
-        qualifying.grid_position,
         qualifying.grid_position = 1 as starts_from_pole,
         qualifying.grid_position - qualifying.qualifying_position as grid_change
     from qualifying

@@ -148,7 +148,7 @@ def test_sectors_ideal_lap_and_speeds_are_the_simulators_laps(
         ideal = sum(sectors) if None not in sectors else None  # type: ignore[arg-type]
         assert row["ideal_lap_duration_s"] == pytest.approx(ideal, abs=5e-4)
         assert row["time_left_on_table_s"] == pytest.approx(best_lap - ideal, abs=5e-4)
-        assert 0 <= row["time_left_on_table_s"]
+        assert row["time_left_on_table_s"] >= 0
         trap = max((lap["st_speed"] for lap in laps if lap["st_speed"] is not None), default=None)
         assert row["best_speed_trap_speed_kph"] == trap
     for session_key in {row["session_key"] for row in rows}:
@@ -216,7 +216,7 @@ def test_pole_counts_are_the_season_summarys(marts: duckdb.DuckDBPyConnection) -
 # ---- the real 2024 season ----------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def real(real_2024_build: tuple[Path, Path, subprocess.CompletedProcess[str]]) -> Iterator[duckdb.DuckDBPyConnection]:
-    warehouse, _, built = real_2024_build
+    warehouse, _, _ = real_2024_build
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         _require_marts(connection, warehouse)
         yield connection

@@ -27,7 +27,7 @@ from pathlib import Path
 RENDERING = "rendering"
 REPLACED = "replaced"
 # what the renderer writes at the site's root: a folder holding anything else is not ours to replace
-SITE_ENTRIES = frozenset({"index.html", "quality.html", "races", "seasons"})
+SITE_ENTRIES = frozenset({"index.html", "quality.html", "races", "seasons", "qualifying"})
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 

@@ -19,8 +19,10 @@ import duckdb
 import pytest
 
 from reports import browser, formatting
+from reports import qualifying as qualifying_pages
 from reports.pages import driver_path, qualifying_path
-from reports.render import render
+from reports.queries import Marts
+from reports.render import environment, render
 from tests.reports.test_reports import parse, rows, sample_warehouse
 
 MARTS = ("qualifying_session_results", "qualifying_sessions")
@@ -266,6 +268,36 @@ def test_qualifying_pages_open_in_a_browser(site: Path, marts: duckdb.DuckDBPyCo
             with chromium.page(width=width, mobile=mobile) as tab:
                 report = tab.open(path)
                 assert report.problems == [], (width, report.problems)
+
+
+def test_a_session_without_results_says_so(marts: duckdb.DuckDBPyConnection) -> None:
+    """qualifying_sessions keeps a session OpenF1 has no classification for (has_results false): its page says so
+    and shows no table, chart or empty box (the sample has none such, so one session's row is read with the flag
+    as such a session's row holds it)."""
+    session = {**qualifying_pages.sessions(Marts(marts))[0], "has_results": False}
+    html = (
+        environment()
+        .get_template("qualifying.html")
+        .render(
+            session=session,
+            results=[],
+            grid=[],
+            teams=[],
+            gap_chart=None,
+            season_path="seasons/2025.html",
+            fastest_qualifier=None,
+            pole_sitter=None,
+            previous=None,
+            next=None,
+            generated_at="now",
+            warehouse="sample",
+            page_title="t",
+            root="../",
+            current="qualifying/x.html",
+        )
+    )
+    assert 'id="no-results"' in html
+    assert "<table" not in html and "<svg" not in html and 'class="notice"' in html
 
 
 # ---- the real 2024 season ----------------------------------------------------------------------------------------

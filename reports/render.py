@@ -26,6 +26,7 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from reports import drivers, pages, quality
+from reports import qualifying as qualifying_pages
 from reports.formatting import FILTERS
 from reports.queries import Marts
 from reports.swap import SiteFolderError, staged
@@ -109,6 +110,21 @@ def _render_into(out: Path, warehouse: Path, dbt_target: Path | None) -> list[st
             write(pages.season_path(season), "season.html", f"{season} season", context)
         for page in drivers.driver_pages(marts, colours, race_paths):
             write(page.path, "driver.html", page.title, page.context)
+        qualifying_sessions = qualifying_pages.sessions(marts)
+        for position, session in enumerate(qualifying_sessions):
+            context = qualifying_pages.context(marts, session, colours)
+            context["previous"] = qualifying_pages.link(qualifying_sessions[position - 1]) if position > 0 else None
+            context["next"] = (
+                qualifying_pages.link(qualifying_sessions[position + 1])
+                if position + 1 < len(qualifying_sessions)
+                else None
+            )
+            write(pages.qualifying_path(session), qualifying_pages.TEMPLATE, qualifying_pages.title(session), context)
+        qualifying_links = qualifying_pages.index_links(qualifying_sessions)
+        for season_entry in index["seasons"]:
+            for round_entry in season_entry["rounds"]:
+                meeting = round_entry["meeting"]
+                round_entry["qualifying"] = qualifying_links.get((meeting["season"], meeting["round_number"]), [])
         build = quality.read_dbt_build(dbt_target)
         counts = quality.row_counts(connection)
         completeness = quality.data_completeness(connection)

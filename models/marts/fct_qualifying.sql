@@ -74,7 +74,12 @@ final as (
         results.q3_duration_s,
         {{ dbt_least(['results.q1_duration_s', 'results.q2_duration_s', 'results.q3_duration_s']) }}
             as best_duration_s,
+        -- by classified position against the knock-out sizes (one definition: macros/qualifying_cars_through.sql);
+        -- a car without a position: the deepest phase he set a time in
         case
+            when results.position <= {{ qualifying_cars_through(3, 'sessions.season') }} then null
+            when results.position <= {{ qualifying_cars_through(2, 'sessions.season') }} then 'Q2'
+            when results.position is not null then 'Q1'
             when results.q3_duration_s is not null then null
             when results.q2_duration_s is not null then 'Q2'
             else 'Q1'

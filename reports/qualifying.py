@@ -37,18 +37,18 @@ def sessions(marts: Marts) -> list[Row]:
 
 def results(marts: Marts, session_key: int) -> list[Row]:
     """The session's drivers in classification order (cars without a position last, deepest phase first)."""
-    return marts.rows(
+    return marts.per_session(
+        session_key,
         """
         select *
         from marts.qualifying_session_results
-        where session_key = ?
         order by
+            session_key,
             qualifying_position nulls last,
             phase_reached desc,
             best_duration_s nulls last,
             driver_number
         """,
-        session_key,
     )
 
 

@@ -148,9 +148,9 @@ final as (
         laps.lap_duration_s,
         laps.session_lap_rank,
         interpolated.grid_index,
+        interpolated.elapsed_s,
         interpolated.grid_index * 1.0 / {{ grid_points }} as lap_fraction,
         session_lengths.reference_length_m * interpolated.grid_index / {{ grid_points }} as distance_m,
-        interpolated.elapsed_s,
         {{ dbt_least([
             'cast(floor(interpolated.grid_index / ' ~ var('telemetry_grid_points_per_mini_sector')
                 ~ ') as ' ~ dbt.type_int() ~ ') + 1',

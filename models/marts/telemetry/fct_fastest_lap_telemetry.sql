@@ -198,6 +198,29 @@ location_neighbours as (
 
 ),
 
+-- the same in seconds: since the lap's start, since the sample before, to the lap's end, to the sample after
+location_timings as (
+
+    select
+        session_key,
+        driver_number,
+        recorded_at,
+        x_position,
+        y_position,
+        previous_x_position,
+        previous_y_position,
+        next_x_position,
+        next_y_position,
+        lap_started_at,
+        lap_ended_at,
+        {{ dbt.datediff('lap_started_at', 'recorded_at', 'millisecond') }} / 1000.0 as elapsed_s,
+        {{ dbt.datediff('previous_recorded_at', 'recorded_at', 'millisecond') }} / 1000.0 as since_previous_s,
+        {{ dbt.datediff('recorded_at', 'lap_ended_at', 'millisecond') }} / 1000.0 as to_lap_end_s,
+        {{ dbt.datediff('recorded_at', 'next_recorded_at', 'millisecond') }} / 1000.0 as to_next_s
+    from location_neighbours
+
+),
+
 -- each location sample with the one after it: the interval the as-of join tags car samples with
 location_intervals as (
 
@@ -209,8 +232,8 @@ location_intervals as (
         y_position as from_y_position,
         next_x_position as to_x_position,
         next_y_position as to_y_position,
-        {{ dbt.datediff('recorded_at', 'next_recorded_at', 'millisecond') }} / 1000.0 as interval_s
-    from location_neighbours
+        to_next_s as interval_s
+    from location_timings
 
 ),
 
@@ -236,20 +259,24 @@ car_samples_timed as (
         gear,
         drs_code,
         lap_duration_s,
-        {{ dbt.datediff('lap_started_at', 'recorded_at', 'millisecond') }} / 1000.0 as elapsed_s,
+        elapsed_s,
         case
             when interval_s > 0 and to_x_position is not null
-                then from_x_position + (to_x_position - from_x_position)
-                * ({{ dbt.datediff('located_at', 'recorded_at', 'millisecond') }} / 1000.0) / interval_s
+                then from_x_position + (to_x_position - from_x_position) * since_located_s / interval_s
             else from_x_position
         end as x_position,
         case
             when interval_s > 0 and to_y_position is not null
-                then from_y_position + (to_y_position - from_y_position)
-                * ({{ dbt.datediff('located_at', 'recorded_at', 'millisecond') }} / 1000.0) / interval_s
+                then from_y_position + (to_y_position - from_y_position) * since_located_s / interval_s
             else from_y_position
         end as y_position
-    from car_samples_located
+    from (
+        select
+            *,
+            {{ dbt.datediff('lap_started_at', 'recorded_at', 'millisecond') }} / 1000.0 as elapsed_s,
+            {{ dbt.datediff('located_at', 'recorded_at', 'millisecond') }} / 1000.0 as since_located_s
+        from car_samples_located
+    ) as timed
 
 ),
 
@@ -298,43 +325,39 @@ car_samples as (
 path_samples_stepped as (
 
     select
-        location_neighbours.session_key,
-        location_neighbours.driver_number,
-        location_neighbours.recorded_at,
-        {{ dbt.datediff('location_neighbours.lap_started_at', 'location_neighbours.recorded_at', 'millisecond') }}
-        / 1000.0 as elapsed_s,
-        location_neighbours.x_position,
-        location_neighbours.y_position,
+        location_timings.session_key,
+        location_timings.driver_number,
+        location_timings.recorded_at,
+        location_timings.elapsed_s,
+        location_timings.x_position,
+        location_timings.y_position,
         -- decimetres to metres; the first chord (from the last sample before the line) for its share after it
         sqrt(
-            power(location_neighbours.x_position - location_neighbours.previous_x_position, 2)
-            + power(location_neighbours.y_position - location_neighbours.previous_y_position, 2)
+            power(location_timings.x_position - location_timings.previous_x_position, 2)
+            + power(location_timings.y_position - location_timings.previous_y_position, 2)
         ) / 10 * case
-            when location_neighbours.previous_recorded_at < location_neighbours.lap_started_at
-                then 1.0 * {{ dbt.datediff('location_neighbours.lap_started_at', 'location_neighbours.recorded_at', 'millisecond') }}
-                / {{ dbt.datediff('location_neighbours.previous_recorded_at', 'location_neighbours.recorded_at', 'millisecond') }}
+            when location_timings.elapsed_s < location_timings.since_previous_s
+                then location_timings.elapsed_s / location_timings.since_previous_s
             else 1
         end as step_m,
         -- the last chord (to the first sample after the line) for its share before it
         case
-            when location_neighbours.next_recorded_at >= location_neighbours.lap_ended_at
+            when location_timings.to_next_s >= location_timings.to_lap_end_s
                 then sqrt(
-                    power(location_neighbours.next_x_position - location_neighbours.x_position, 2)
-                    + power(location_neighbours.next_y_position - location_neighbours.y_position, 2)
-                ) / 10.0
-                * {{ dbt.datediff('location_neighbours.recorded_at', 'location_neighbours.lap_ended_at', 'millisecond') }}
-                / {{ dbt.datediff('location_neighbours.recorded_at', 'location_neighbours.next_recorded_at', 'millisecond') }}
+                    power(location_timings.next_x_position - location_timings.x_position, 2)
+                    + power(location_timings.next_y_position - location_timings.y_position, 2)
+                ) / 10 * location_timings.to_lap_end_s / location_timings.to_next_s
             else 0
         end as rest_of_lap_m
-    from location_neighbours
+    from location_timings
     left outer join laps_with_car_data
         on
-            location_neighbours.session_key = laps_with_car_data.session_key
-            and location_neighbours.driver_number = laps_with_car_data.driver_number
+            location_timings.session_key = laps_with_car_data.session_key
+            and location_timings.driver_number = laps_with_car_data.driver_number
     where
         laps_with_car_data.session_key is null
-        and location_neighbours.recorded_at >= location_neighbours.lap_started_at
-        and location_neighbours.recorded_at < location_neighbours.lap_ended_at
+        and location_timings.recorded_at >= location_timings.lap_started_at
+        and location_timings.recorded_at < location_timings.lap_ended_at
 
 ),
 

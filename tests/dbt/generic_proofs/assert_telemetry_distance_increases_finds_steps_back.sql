@@ -15,19 +15,47 @@ sample_rows as (
             0 as sample_index,
             0.0 as distance_m
         union all
-        select 1, 10, 1, 5.0
+        select
+            1 as session_key,
+            10 as driver_number,
+            1 as sample_index,
+            5.0 as distance_m
         union all
-        select 1, 10, 2, 5.0
+        select
+            1 as session_key,
+            10 as driver_number,
+            2 as sample_index,
+            5.0 as distance_m
         union all
-        select 1, 10, 3, 9.0
+        select
+            1 as session_key,
+            10 as driver_number,
+            3 as sample_index,
+            9.0 as distance_m
         union all
-        select 1, 11, 0, 0.0
+        select
+            1 as session_key,
+            11 as driver_number,
+            0 as sample_index,
+            0.0 as distance_m
         union all
-        select 1, 11, 1, 7.0
+        select
+            1 as session_key,
+            11 as driver_number,
+            1 as sample_index,
+            7.0 as distance_m
         union all
-        select 1, 11, 2, 6.0
+        select
+            1 as session_key,
+            11 as driver_number,
+            2 as sample_index,
+            6.0 as distance_m
         union all
-        select 2, 10, 0, null
+        select
+            2 as session_key,
+            10 as driver_number,
+            0 as sample_index,
+            null as distance_m
     ) as sample_values  -- noqa: AL05
 
 ),

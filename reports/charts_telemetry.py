@@ -44,9 +44,13 @@ NO_SPEED_COLOUR = INK
 
 def _coordinate(value: float) -> str:
     """A pixel coordinate with at most one decimal (fast: a lap has hundreds of points a line)."""
-    rounded = round(value, 1)
-    whole = int(rounded)
-    return str(whole) if rounded == whole else str(rounded)
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _data(value: float) -> str:
+    """A data-values entry, as ``svg.number`` writes it (integers, the channels' type, without formatting)."""
+    return str(value) if isinstance(value, int) else number(value)
 
 
 def _polyline(pixels: Sequence[tuple[float, float]], **attributes: object) -> str:
@@ -164,7 +168,7 @@ def trace_chart(
                 element("line", {"x1": frame.x0, "y1": zero, "x2": frame.x1, "y2": zero, "stroke": MUTED})
             )
             for line in deltas:
-                values = ",".join(f"{number(x)}:{number(d)}" for x, d in line.points)
+                values = ",".join(f"{_data(x)}:{_data(d)}" for x, d in line.points)
                 pixels = [(x_scale(x), y_scale(d)) for x, d in line.points]
                 panel_parts.append(
                     element(
@@ -188,7 +192,7 @@ def trace_chart(
                 drawn = [(x, v) for x, v in drawn if v is not None]
                 if not drawn:
                     continue
-                values = ",".join(f"{number(x)}:{number(v)}" for x, v in drawn)
+                values = ",".join(f"{_data(x)}:{_data(v)}" for x, v in drawn)
                 pixels = [(x_scale(x), y_scale(v)) for x, v in drawn]
                 panel_parts.append(
                     element(

@@ -100,10 +100,10 @@ segments as (
     select
         session_key,
         driver_number,
-        lag(lap_fraction) over lap_anchors as from_fraction,
-        lag(elapsed_s) over lap_anchors as from_elapsed_s,
         lap_fraction as to_fraction,
-        elapsed_s as to_elapsed_s
+        elapsed_s as to_elapsed_s,
+        lag(lap_fraction) over lap_anchors as from_fraction,
+        lag(elapsed_s) over lap_anchors as from_elapsed_s
     from anchors
     window lap_anchors as (partition by session_key, driver_number order by anchor_index)
 

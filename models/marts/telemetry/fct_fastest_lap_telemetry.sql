@@ -213,10 +213,10 @@ location_timings as (
         next_y_position,
         lap_started_at,
         lap_ended_at,
-        {{ dbt.datediff('lap_started_at', 'recorded_at', 'millisecond') }} / 1000.0 as elapsed_s,
-        {{ dbt.datediff('previous_recorded_at', 'recorded_at', 'millisecond') }} / 1000.0 as since_previous_s,
-        {{ dbt.datediff('recorded_at', 'lap_ended_at', 'millisecond') }} / 1000.0 as to_lap_end_s,
-        {{ dbt.datediff('recorded_at', 'next_recorded_at', 'millisecond') }} / 1000.0 as to_next_s
+        {{ dbt.datediff('lap_started_at', 'recorded_at', 'millisecond') }} / 1000.0 as elapsed_s,  -- noqa: LT05
+        {{ dbt.datediff('previous_recorded_at', 'recorded_at', 'millisecond') }} / 1000.0 as since_previous_s,  -- noqa: LT05
+        {{ dbt.datediff('recorded_at', 'lap_ended_at', 'millisecond') }} / 1000.0 as to_lap_end_s,  -- noqa: LT05
+        {{ dbt.datediff('recorded_at', 'next_recorded_at', 'millisecond') }} / 1000.0 as to_next_s  -- noqa: LT05
     from location_neighbours
 
 ),
@@ -273,8 +273,8 @@ car_samples_timed as (
     from (
         select
             *,
-            {{ dbt.datediff('lap_started_at', 'recorded_at', 'millisecond') }} / 1000.0 as elapsed_s,
-            {{ dbt.datediff('located_at', 'recorded_at', 'millisecond') }} / 1000.0 as since_located_s
+            {{ dbt.datediff('lap_started_at', 'recorded_at', 'millisecond') }} / 1000.0 as elapsed_s,  -- noqa: LT05
+            {{ dbt.datediff('located_at', 'recorded_at', 'millisecond') }} / 1000.0 as since_located_s  -- noqa: LT05
         from car_samples_located
     ) as timed
 

@@ -221,7 +221,9 @@ location_timings as (
 
 ),
 
--- each location sample with the one after it: the interval the as-of join tags car samples with
+-- each location sample with the one after it: the interval the as-of join tags car samples with (the stream's
+-- last sample starts none: every interval column is set, so BigQuery's carry-forward of each column, which skips
+-- nulls, keeps them from the same interval)
 location_intervals as (
 
     select
@@ -234,6 +236,7 @@ location_intervals as (
         next_y_position as to_y_position,
         to_next_s as interval_s
     from location_timings
+    where next_x_position is not null and next_y_position is not null
 
 ),
 
@@ -261,12 +264,12 @@ car_samples_timed as (
         lap_duration_s,
         elapsed_s,
         case
-            when interval_s > 0 and to_x_position is not null
+            when interval_s > 0
                 then from_x_position + (to_x_position - from_x_position) * since_located_s / interval_s
             else from_x_position
         end as x_position,
         case
-            when interval_s > 0 and to_y_position is not null
+            when interval_s > 0
                 then from_y_position + (to_y_position - from_y_position) * since_located_s / interval_s
             else from_y_position
         end as y_position

@@ -112,7 +112,10 @@ def test_laps_table_is_the_marts(site: Path, marts: duckdb.DuckDBPyConnection) -
             assert shown["rank"] == str(lap["session_lap_rank"])
             assert shown["lap"] == str(lap["lap_number"])
             assert shown["time"] == formatting.lap_time(lap["lap_duration_s"])
-            assert shown["distance"].startswith(f"{formatting.seconds(lap['lap_distance_m'], 0)} m")
+            circuit = lap["circuit_lap_length_m"]
+            assert shown["distance"] == f"{formatting.fixed(lap['lap_distance_m'], 0)} m" + (
+                f" / {formatting.fixed(circuit, 0)}" if circuit else ""
+            )
             if lap is reference:
                 assert shown["gap"] == shown["mini-sectors"] == "—"
                 continue

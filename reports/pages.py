@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from markupsafe import Markup
 
-from reports import charts
+from reports import charts, telemetry
 from reports.formatting import slug
 from reports.queries import Marts, Row
 
@@ -368,6 +368,7 @@ def race_context(marts: Marts, session: Row, colours: Colours) -> dict[str, Any]
         "amendments": amendments,
         "without_laps": [row for row in classification if row["driver_number"] not in laps_by_driver],
         "compounds": charts.COMPOUND_COLOURS,
+        "telemetry": telemetry.section_context(marts, session_key, colours),
     }
 
 

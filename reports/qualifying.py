@@ -11,7 +11,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from reports import charts_qualifying, pages
+from reports import charts_qualifying, pages, telemetry
 from reports.queries import Marts, Row
 
 TEMPLATE = "qualifying.html"
@@ -116,4 +116,5 @@ def context(marts: Marts, session: Row, colours: pages.Colours) -> dict[str, Any
         "season_path": pages.season_path(season),
         "fastest_qualifier": _find(rows, session["fastest_qualifier_driver_number"]),
         "pole_sitter": _find(rows, session["pole_sitter_driver_number"]),
+        "telemetry": telemetry.section_context(marts, session["session_key"], colours),
     }

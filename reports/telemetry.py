@@ -1,14 +1,13 @@
 """The telemetry section of a session's page: its SELECTs on the telemetry marts and the section's context.
 
-One query per mart per session (fct_fastest_lap_telemetry, telemetry_lap_deltas, telemetry_lap_comparisons,
-circuit_corners), each only selecting; arranging them for ``templates/_telemetry.html`` means picking colours
-and which rows each picture draws. The race page (``pages.race_context``) and the qualifying page call
-:func:`section_context`.
+One query per mart for the whole site, grouped by session (fct_fastest_lap_telemetry, telemetry_lap_deltas,
+telemetry_lap_comparisons, circuit_corners), each only selecting; arranging them for ``templates/_telemetry.html``
+means picking colours and which rows each picture draws. The race page (``pages.race_context``) and the
+qualifying page (``qualifying.context``) call :func:`section_context`.
 """
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 import duckdb
@@ -30,21 +29,18 @@ ALTERNATE_COLOUR = "#8a8a99"  # the second of two teammates on a two-colour pict
 
 
 # ---- the SELECTs ---------------------------------------------------------------------------------------------
-_HAS_MARTS: weakref.WeakKeyDictionary[Marts, bool] = weakref.WeakKeyDictionary()
-
-
 def has_marts(marts: Marts) -> bool:
-    """Whether the warehouse holds the telemetry marts (asked once per connection, not once per page)."""
-    if marts not in _HAS_MARTS:
-        _HAS_MARTS[marts] = marts.has_column("circuit_corners", "corner_number")
-    return _HAS_MARTS[marts]
+    """Whether the warehouse holds the telemetry marts (the catalogue is read once per connection)."""
+    return marts.has_column("circuit_corners", "corner_number")
 
 
 def fastest_lap_samples(marts: Marts, session_key: int) -> list[Row]:
     """The samples of the session's three fastest laps, in lap rank and sample order."""
-    return marts.rows(
+    return marts.per_session(
+        session_key,
         """
         select
+            session_key,
             season,
             session_kind,
             circuit_short_name,
@@ -68,18 +64,19 @@ def fastest_lap_samples(marts: Marts, session_key: int) -> list[Row]:
             y_position,
             distance_source
         from marts.fct_fastest_lap_telemetry
-        where session_key = ? and session_lap_rank <= 3
-        order by session_lap_rank, sample_index
+        where session_lap_rank <= 3
+        order by session_key, session_lap_rank, sample_index
         """,
-        session_key,
     )
 
 
 def lap_deltas(marts: Marts, session_key: int) -> list[Row]:
     """The running delta of the pairs among the three fastest laps, along the common grid."""
-    return marts.rows(
+    return marts.per_session(
+        session_key,
         """
         select
+            session_key,
             reference_driver_number,
             compared_driver_number,
             compared_driver_code,
@@ -87,18 +84,19 @@ def lap_deltas(marts: Marts, session_key: int) -> list[Row]:
             distance_m,
             delta_s
         from marts.telemetry_lap_deltas
-        where session_key = ? and is_top_three_pair
-        order by reference_driver_number, compared_driver_number, grid_index
+        where is_top_three_pair
+        order by session_key, reference_driver_number, compared_driver_number, grid_index
         """,
-        session_key,
     )
 
 
 def lap_comparisons(marts: Marts, session_key: int) -> list[Row]:
     """Every compared pair's mini-sectors (the three fastest laps with each other, and teammates)."""
-    return marts.rows(
+    return marts.per_session(
+        session_key,
         """
         select
+            session_key,
             season,
             reference_driver_number,
             reference_driver_id,
@@ -125,23 +123,20 @@ def lap_comparisons(marts: Marts, session_key: int) -> list[Row]:
             reference_mini_sectors_won,
             compared_mini_sectors_won
         from marts.telemetry_lap_comparisons
-        where session_key = ?
-        order by reference_lap_duration_s, reference_driver_number, compared_lap_duration_s,
+        order by session_key, reference_lap_duration_s, reference_driver_number, compared_lap_duration_s,
             compared_driver_number, mini_sector_number
         """,
-        session_key,
     )
 
 
 def corners(marts: Marts, session_key: int) -> list[Row]:
-    return marts.rows(
-        """
-        select corner_number, driver_code, distance_m, speed_kph, gear, x_position, y_position
-        from marts.circuit_corners
-        where session_key = ?
-        order by corner_number
-        """,
+    return marts.per_session(
         session_key,
+        """
+        select session_key, corner_number, driver_code, distance_m, speed_kph, gear, x_position, y_position
+        from marts.circuit_corners
+        order by session_key, corner_number
+        """,
     )
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from reports import browser, formatting
+from reports import browser, formatting, telemetry
 from reports import qualifying as qualifying_pages
 from reports.pages import driver_path, qualifying_path
 from reports.queries import Marts
@@ -254,9 +254,14 @@ def test_every_driver_chip_links_to_the_driver_page(site: Path, marts: duckdb.Du
         assert {link for _, link in chips} == expected
 
 
-def test_no_telemetry_section_without_telemetry(site: Path, marts: duckdb.DuckDBPyConnection) -> None:
+def test_a_session_without_telemetry_says_so(site: Path, marts: duckdb.DuckDBPyConnection) -> None:
+    """The sample simulates telemetry for races only: each qualifying page's telemetry section is one notice."""
     for session in qualifying_sessions(marts):
-        assert 'id="telemetry"' not in (site / qualifying_path(session)).read_text(encoding="utf-8")
+        html = (site / qualifying_path(session)).read_text(encoding="utf-8")
+        section = html[html.index('<section id="telemetry">') :]
+        section = section[: section.index("</section>")]
+        assert 'id="telemetry-notice"' in section and telemetry.NO_TELEMETRY[:40] in section
+        assert "<svg" not in section and "<table" not in section
 
 
 def test_qualifying_pages_open_in_a_browser(site: Path, marts: duckdb.DuckDBPyConnection) -> None:
@@ -287,6 +292,7 @@ def test_a_session_without_results_says_so(marts: duckdb.DuckDBPyConnection) -> 
             season_path="seasons/2025.html",
             fastest_qualifier=None,
             pole_sitter=None,
+            telemetry={"available": True, "has_samples": False, "notice": telemetry.NO_TELEMETRY},
             previous=None,
             next=None,
             generated_at="now",

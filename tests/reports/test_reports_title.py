@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -289,3 +290,38 @@ def test_a_contender_who_can_only_draw_level_is_marked_for_countback() -> None:
         f"../{pages.driver_path(2024, 'a-a')}",
         f"../{pages.driver_path(2024, 'c-c')}",
     ]
+
+
+@pytest.mark.slow
+@pytest.mark.real
+def test_real_2024_title_fight_section(
+    real_2024_build: tuple[Path, Path, subprocess.CompletedProcess[str]],
+) -> None:
+    """The real 2024 season: the section's context holds both titles, a row per classified round, a chart each,
+    and the decision as the deciders mart holds it (the drivers' title decided before the last round)."""
+    path, _, built = real_2024_build
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    with duckdb.connect(str(path), read_only=True) as connection:
+        marts = Marts(connection)
+        context = title.title_context(marts, 2024, pages.Colours(marts.team_colours()))
+        deciders = {
+            row["championship"]: row
+            for row in rows(connection, "select * from marts.championship_title_deciders where season = 2024")
+        }
+        rounds = rows(
+            connection,
+            "select round from marts.championship_points_available"
+            " where season = 2024 and championship = 'drivers' and is_race_classified order by round",
+        )
+    assert [fight["key"] for fight in context["championships"]] == list(CHAMPIONSHIPS)
+    for fight in context["championships"]:
+        decider = deciders[fight["key"]]
+        assert [entry["round"] for entry in fight["rounds"]] == [row["round"] for row in rounds]
+        assert fight["chart"] is not None and "<script" not in fight["chart"]
+        assert (fight["decider"]["decided_round"], fight["decider"]["champion_id"]) == (
+            decider["decided_round"],
+            decider["champion_id"],
+        )
+        decided = next(entry for entry in fight["rounds"] if entry["round"] == decider["decided_round"])
+        assert [row["contender_id"] for row in decided["contenders"]] == [decider["champion_id"]]
+    assert deciders["drivers"]["rounds_to_spare"] > 0

@@ -18,11 +18,15 @@ from typing import Any
 
 import duckdb
 import pytest
+import yaml
 
 from tests.conftest import ROOT, real_snapshot
 
 SEED = ROOT / "seeds" / "points_systems.csv"
-CONSTRUCTOR_CARS = 2  # dbt_project.yml var constructor_scoring_cars: a team's two cars
+# a team's cars, as the models read it (dbt_project.yml var constructor_scoring_cars)
+CONSTRUCTOR_CARS = int(
+    yaml.safe_load((ROOT / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]["constructor_scoring_cars"]
+)
 
 
 def _rows(connection: duckdb.DuckDBPyConnection, sql: str, *parameters: object) -> list[dict[str, Any]]:

@@ -443,6 +443,8 @@ def constructor_points_chart(
 
 
 def season_context(marts: Marts, season: int, colours: Colours, race_paths: dict[int, str]) -> dict[str, Any]:
+    from reports.title import title_context  # imported here: reports.title imports this module
+
     rounds = marts.rounds(season)
     for round_row in rounds:
         round_row["race_path"] = race_paths.get(round_row["race_session_key"])
@@ -451,6 +453,7 @@ def season_context(marts: Marts, season: int, colours: Colours, race_paths: dict
     team_table = marts.final_constructor_standings(season)
     for row in driver_table:
         row["colour"] = colours.team(season, row["latest_team_name"])
+        row["driver_path"] = driver_path(season, row["driver_id"])
     for row in team_table:
         row["colour"] = colours.team(season, row["team_name"])
     last_round = driver_table[0]["round"] if driver_table else None
@@ -470,4 +473,5 @@ def season_context(marts: Marts, season: int, colours: Colours, race_paths: dict
         ),
         "teams": list(_group(teammates, "team_name").values()),
         "head_to_heads": marts.head_to_heads(season),
+        "title_fight": title_context(marts, season, colours),
     }

@@ -1,32 +1,24 @@
 {#-
     Each season's champions, or its leaders while it is still running: one row per season with the drivers'
     and the constructors' standing leader (position 1 of driver_standings and constructor_standings) after the
-    latest round whose Grand Prix has a classification. A season is complete when every round the warehouse
-    knows of (dim_meetings: every meeting with a scheduled Grand Prix) has its Grand Prix classified; OpenF1
-    lists a season's meetings ahead of time, so a season loaded mid-way has rounds still to run.
+    latest round whose Grand Prix has a classification. A season is complete when every round of its calendar
+    (championship_points_available, the calendar's one home: dim_meetings' rounds with a Grand Prix not
+    cancelled) has its Grand Prix classified; OpenF1 lists a season's meetings ahead of time, so a season loaded
+    mid-way has rounds still to run.
 -#}
 with
 
-meetings as (
+calendar as (
 
+    -- the calendar's one home: championship_points_available (every round of dim_meetings with a Grand Prix
+    -- not cancelled, and whether that Grand Prix has a classification), once per championship
     select
         season,
-        round_number,
-        race_session_key
-    from {{ ref('dim_meetings') }}
-    where round_number is not null
-
-),
-
-race_results as (
-
-    select
-        season,
-        round_number
-    from {{ ref('fct_session_results') }}
-    where
-        session_kind = 'race'
-        and round_number is not null
+        round as round_number,
+        race_session_key,
+        is_race_classified
+    from {{ ref('championship_points_available') }}
+    where championship = 'drivers'
 
 ),
 
@@ -63,9 +55,8 @@ scheduled as (
 
     select
         season,
-        count(*) as scheduled_rounds,
-        max(round_number) as last_scheduled_round_number
-    from meetings
+        count(*) as scheduled_rounds
+    from calendar
     group by season
 
 ),
@@ -74,9 +65,10 @@ raced as (
 
     select
         season,
-        count(distinct round_number) as completed_rounds,
+        count(*) as completed_rounds,
         max(round_number) as latest_round_number
-    from race_results
+    from calendar
+    where is_race_classified
     group by season
 
 ),
@@ -88,16 +80,15 @@ seasons as (
         raced.latest_round_number,
         raced.completed_rounds,
         scheduled.scheduled_rounds,
-        meetings.race_session_key as latest_race_session_key,
-        raced.latest_round_number >= scheduled.last_scheduled_round_number
-        and raced.completed_rounds >= scheduled.scheduled_rounds as is_season_complete
+        calendar.race_session_key as latest_race_session_key,
+        raced.completed_rounds = scheduled.scheduled_rounds as is_season_complete
     from raced
     inner join scheduled
         on raced.season = scheduled.season
-    left outer join meetings
+    left outer join calendar
         on
-            raced.season = meetings.season
-            and raced.latest_round_number = meetings.round_number
+            raced.season = calendar.season
+            and raced.latest_round_number = calendar.round_number
 
 ),
 

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from reports import charts, pages, queries
 from reports.queries import Marts
+from tests.conftest import ROOT
 
 PAGES_SOURCE = Path(pages.__file__)
 QUERIES_SOURCE = Path(queries.__file__)
@@ -173,3 +175,21 @@ def test_final_standings_are_the_latest_round_with_the_latest_team(marts: Marts)
     ]
     teams = marts.final_constructor_standings(2025)
     assert [(row["team_name"], row["round"]) for row in teams] == [("Red Bull Racing", 3), ("Racing Bulls", 3)]
+
+
+def test_every_mart_the_site_reads_is_in_an_exposure() -> None:
+    """models/_exposures.yml declares what the report site reads (dbt docs' lineage ends in the pages): every
+    `marts.<table>` a reports module selects from is some page's dependency."""
+    exposures = yaml.safe_load((ROOT / "models" / "_exposures.yml").read_text(encoding="utf-8"))["exposures"]
+    declared = {
+        re.fullmatch(r"ref\('(\w+)'\)", ref).group(1)  # type: ignore[union-attr]
+        for exposure in exposures
+        for ref in exposure["depends_on"]
+    }
+    read = set()
+    for module in sorted((ROOT / "reports").glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and re.search(r"\bselect\b", node.value):
+                read |= set(re.findall(r"\bmarts\.(\w+)", node.value))
+    assert read, "no SQL found in reports/"
+    assert sorted(read - declared) == [], "read by the reports but in no exposure of models/_exposures.yml"

@@ -15,12 +15,14 @@ import duckdb
 import pytest
 import yaml
 
-from reports import charts, pages, queries
+from reports import charts, drivers, pages, qualifying, queries, telemetry, title
 from reports.queries import Marts
 from tests.conftest import ROOT
 
 PAGES_SOURCE = Path(pages.__file__)
 QUERIES_SOURCE = Path(queries.__file__)
+# the page builders of each page kind beside pages.py: each holds its own SELECTs and arranges their rows
+PAGE_KIND_SOURCES = [Path(module.__file__) for module in (drivers, qualifying, telemetry, title)]
 
 
 @pytest.fixture
@@ -30,15 +32,16 @@ def marts() -> Iterator[Marts]:
         yield Marts(connection)
 
 
-def test_pages_compute_no_aggregate() -> None:
+@pytest.mark.parametrize("source", [PAGES_SOURCE, *PAGE_KIND_SOURCES], ids=lambda path: path.name)
+def test_pages_compute_no_aggregate(source: Path) -> None:
     """Reports compute nothing a mart can hold: no max, min or sum over rows in the page builders."""
-    tree = ast.parse(PAGES_SOURCE.read_text(encoding="utf-8"))
+    tree = ast.parse(source.read_text(encoding="utf-8"))
     calls = [
         f"{node.func.id} (line {node.lineno})"
         for node in ast.walk(tree)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in {"max", "min", "sum"}
     ]
-    assert calls == [], f"reports/pages.py computes {calls}: select the value in reports/queries.py or a mart"
+    assert calls == [], f"reports/{source.name} computes {calls}: select the value from a mart"
 
 
 def test_driver_styles_name_colour_dash_and_team() -> None:
@@ -79,10 +82,11 @@ def test_lap_chart_starts_on_the_grid_in_the_driver_style() -> None:
     assert pages.lap_chart(styles, classification, {}) is None
 
 
-def test_queries_only_select() -> None:
+@pytest.mark.parametrize("path", [QUERIES_SOURCE, *PAGE_KIND_SOURCES], ids=lambda path: path.name)
+def test_queries_only_select(path: Path) -> None:
     """The report's SQL selects, filters and orders mart columns: a count, a maximum, a window or a pattern match
     over the marts is a value a mart can hold (dim_sessions.laps_run, fct_race_lap_leaders, ...), so it lives there."""
-    source = QUERIES_SOURCE.read_text(encoding="utf-8")
+    source = path.read_text(encoding="utf-8")
     derived = re.compile(
         r"\b(greatest|least|max|min|sum|count|avg|arg_max|arg_min|row_number|rank|dense_rank)\s*\(|\bqualify\b"
         r"|\bover\s*\(|\b(i?like)\b|\bgroup\s+by\b",
@@ -94,7 +98,7 @@ def test_queries_only_select() -> None:
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and re.search(r"\bselect\b", node.value)
     ]
     found = sorted({match.group(0).lower() for text in sql for match in derived.finditer(text)})
-    assert found == [], f"reports/queries.py derives {found} in SQL: add the column to a mart and select it"
+    assert found == [], f"reports/{path.name} derives {found} in SQL: add the column to a mart and select it"
     assert "mart change:" not in source
 
 

@@ -350,7 +350,7 @@ def _gallery_page(site: Path, folder: str, which: str) -> Path | None:
     return pages[0] if pages else None
 
 
-def gallery(site: Path, out: Path, width: int = 1200, height: int = 1000, quality: int = 70) -> list[Path]:
+def gallery(site: Path, out: Path, width: int = 1200, height: int = 1000, quality: int = 60) -> list[Path]:
     """A JPEG of one page of each kind (its first ``height`` pixels, from the part worth showing) into ``out``."""
     written = []
     with launch() as browser, browser.page(width=width, height=height) as tab:

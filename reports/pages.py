@@ -461,6 +461,12 @@ def season_context(marts: Marts, season: int, colours: Colours, race_paths: dict
     teammates = marts.teammates(season)
     for row in teammates:
         row["colour"] = colour(row["team_colour_hex"])
+        row["driver_path"] = driver_path(season, row["driver_id"])
+    head_to_heads = marts.head_to_heads(season)
+    for row in head_to_heads:
+        row["colour"] = colours.team(season, row["team_name"])
+        row["driver_path"] = driver_path(season, row["driver_id"])
+        row["teammate_path"] = driver_path(season, row["teammate_driver_id"])
     return {
         "season": season,
         "rounds": rounds,
@@ -472,6 +478,6 @@ def season_context(marts: Marts, season: int, colours: Colours, race_paths: dict
             marts.constructor_standings(season), team_table, round_ticks, colours, season
         ),
         "teams": list(_group(teammates, "team_name").values()),
-        "head_to_heads": marts.head_to_heads(season),
+        "head_to_heads": head_to_heads,
         "title_fight": title_context(marts, season, colours),
     }

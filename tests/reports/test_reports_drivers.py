@@ -404,3 +404,44 @@ def test_a_season_still_running_shows_its_leaders_not_champions() -> None:
     assert "leaders after round 3 of 24" in html
     assert ">champions<" not in html
     assert 'href="drivers/2026-aaa-a.html"' in html
+
+
+class _Cells(HTMLParser):
+    """Every table cell of a page: its text and the links inside it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: list[tuple[str, list[str]]] = []
+        self._open: list[tuple[list[str], list[str]]] = []  # (text parts, links) of the cells being read
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("td", "th"):
+            self._open.append(([], []))
+        elif tag == "a" and self._open:
+            self._open[-1][1].append(dict(attrs).get("href") or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._open:
+            text, links = self._open.pop()
+            self.cells.append(("".join(text).strip(), links))
+
+    def handle_data(self, data: str) -> None:
+        if self._open:
+            self._open[-1][0].append(data)
+
+
+def test_every_table_cell_naming_a_driver_links_to_his_page(site: Path, marts: duckdb.DuckDBPyConnection) -> None:
+    """On every page, a table cell that names a driver (its text is a driver code) links to a driver page."""
+    codes = {row["driver_code"] for row in rows(marts, "select driver_code from marts.dim_drivers")} - {None}
+    unlinked: list[str] = []
+    named = 0
+    for page in sorted(site.rglob("*.html")):
+        parser = _Cells()
+        parser.feed(page.read_text(encoding="utf-8"))
+        for text, links in parser.cells:
+            if text in codes:
+                named += 1
+                if not any("drivers/" in link for link in links):
+                    unlinked.append(f"{page.relative_to(site)}: {text}")
+    assert named > 100
+    assert unlinked == []

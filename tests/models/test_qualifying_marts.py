@@ -31,6 +31,8 @@ SNAPSHOT = ROOT / "warehouse" / "samples" / "season-2025-r4-s7-hz1"
 MARTS = ("qualifying_session_results", "qualifying_sessions")
 PHASES = ("Q1", "Q2", "Q3")
 
+pytestmark = pytest.mark.slow  # the sample's marts: built by make test-dbt, or by the first test that needs them
+
 
 def _rows(connection: duckdb.DuckDBPyConnection, sql: str, *parameters: object) -> list[dict[str, Any]]:
     cursor = connection.execute(sql, list(parameters))

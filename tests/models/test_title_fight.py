@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import subprocess
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,9 +60,10 @@ def _decided(rounds: dict[int, set[str]]) -> tuple[int | None, str | None]:
 
 # ---- the simulated sample ----------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def sample(sample_build: tuple[Path, Path]) -> duckdb.DuckDBPyConnection:
+def sample(sample_build: tuple[Path, Path]) -> Iterator[duckdb.DuckDBPyConnection]:
     warehouse, _ = sample_build
-    return duckdb.connect(str(warehouse), read_only=True)
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        yield connection
 
 
 def _seed_maximums(season: int) -> dict[str, dict[str, float]]:
@@ -228,10 +230,11 @@ def _truth_title_fight() -> dict[str, dict[int, set[str]]]:
 
 
 @pytest.fixture(scope="module")
-def real(real_2024_build: tuple[Path, Path, subprocess.CompletedProcess[str]]) -> duckdb.DuckDBPyConnection:
+def real(real_2024_build: tuple[Path, Path, subprocess.CompletedProcess[str]]) -> Iterator[duckdb.DuckDBPyConnection]:
     path, _, built = real_2024_build
     assert built.returncode == 0, built.stdout[-5000:] + built.stderr[-3000:]
-    return duckdb.connect(str(path), read_only=True)
+    with duckdb.connect(str(path), read_only=True) as connection:
+        yield connection
 
 
 @pytest.mark.slow

@@ -25,7 +25,7 @@ import pytest
 from reports import browser, charts, formatting, svg
 from reports.pages import race_path
 from reports.render import main, render
-from tests.conftest import ROOT, run_module
+from tests.conftest import ROOT, built_after_dbt_inputs, run_module
 
 SAMPLE_WAREHOUSE = ROOT / "warehouse" / "test" / "sample.duckdb"  # make test-dbt's, reused when complete
 SAMPLE_DBT_TARGET = ROOT / "target" / "warehouse_test_sample"
@@ -48,6 +48,11 @@ REPORT_MARTS = (
     "driver_season_summary",
     "team_performance",
     "undercuts",
+    "fct_fastest_lap_telemetry",
+    "qualifying_session_results",
+    "championship_title_fight",
+    "driver_season_rounds",
+    "season_champions",
 )
 
 
@@ -159,16 +164,23 @@ def _has_marts(path: Path) -> bool:
 def sample_warehouse() -> tuple[Path, Path]:
     """A sample warehouse built by dbt, and its dbt target path.
 
-    ``make test-dbt``'s when it is complete (``make test`` builds it before pytest), else our own, built the
-    same way (``make load transform``) into a file of its own so that a build running beside us is never
-    disturbed. ``OPENF1_REPORT_WAREHOUSE`` (and ``OPENF1_REPORT_DBT_TARGET``) name another one.
+    ``make test-dbt``'s when it is complete and newer than every dbt input (``make test`` builds it before
+    pytest), else our own, built the same way (``make load transform``) into a file of its own so that a build
+    running beside us is never disturbed, and rebuilt when a dbt input changed since.
+    ``OPENF1_REPORT_WAREHOUSE`` (and ``OPENF1_REPORT_DBT_TARGET``) name another one.
     """
     override = os.environ.get("OPENF1_REPORT_WAREHOUSE")
     if override:
         return Path(override), Path(os.environ.get("OPENF1_REPORT_DBT_TARGET", SAMPLE_DBT_TARGET))
-    if _has_marts(SAMPLE_WAREHOUSE) and (SAMPLE_DBT_TARGET / "build_results.json").is_file():
+    # a warehouse built before a model, macro or seed last changed would show the old marts: not reused
+    if (
+        _has_marts(SAMPLE_WAREHOUSE)
+        and (SAMPLE_DBT_TARGET / "build_results.json").is_file()
+        and built_after_dbt_inputs(SAMPLE_DBT_TARGET)
+    ):
         return SAMPLE_WAREHOUSE, SAMPLE_DBT_TARGET
-    if not _has_marts(OWN_WAREHOUSE):
+    if not (_has_marts(OWN_WAREHOUSE) and built_after_dbt_inputs(OWN_DBT_TARGET)):
+        OWN_WAREHOUSE.unlink(missing_ok=True)
         built = subprocess.run(
             [
                 "make",

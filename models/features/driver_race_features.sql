@@ -31,8 +31,10 @@ qualifying as (
         team_name,
         qualifying_position,
         best_duration_s,
-        grid_position
-    from {{ ref('fct_qualifying') }}
+        grid_position,
+        gap_to_pole_s,
+        gap_to_pole_pct
+    from {{ ref('qualifying_session_results') }}
     where session_kind = 'qualifying'
 
 ),
@@ -56,7 +58,8 @@ results as (
         classified_position,
         grid_position,
         points,
-        is_retired
+        is_retired,
+        positions_gained
     from {{ ref('fct_session_results') }}
     where session_kind in ('race', 'sprint')
 
@@ -107,8 +110,8 @@ entrants as (
         qualifying.qualifying_position,
         qualifying.grid_position,
         qualifying.best_duration_s,
-        qualifying.best_duration_s
-        - min(qualifying.best_duration_s) over (partition by qualifying.session_key) as qualifying_gap_to_pole_s
+        qualifying.gap_to_pole_s as qualifying_gap_to_pole_s,
+        qualifying.gap_to_pole_pct as qualifying_gap_to_pole_pct
     from races
     inner join meetings
         on races.meeting_key = meetings.meeting_key
@@ -197,7 +200,7 @@ race_history as (
         results.session_kind,
         results.classified_position,
         results.points,
-        results.grid_position - results.classified_position as positions_gained,
+        results.positions_gained,
         case when coalesce(results.is_retired, false) then 1.0 else 0.0 end as dnf
     from results
     inner join sessions
@@ -302,8 +305,7 @@ final as (
         entrants.qualifying_position,
         entrants.best_duration_s as qualifying_best_duration_s,
         entrants.qualifying_gap_to_pole_s,
-        100.0 * entrants.qualifying_gap_to_pole_s
-        / nullif(entrants.best_duration_s - entrants.qualifying_gap_to_pole_s, 0) as qualifying_gap_to_pole_pct,
+        entrants.qualifying_gap_to_pole_pct,
         entrants.best_duration_s - teammates.teammate_best_duration_s as teammate_qualifying_gap_s,
         entrants.grid_position - teammates.teammate_grid_position as teammate_grid_delta,
         weekend_practice.practice_long_run_gap_s,

@@ -210,7 +210,9 @@ scored as (
         end as points,
         case
             when with_distance.session_kind = 'race' then coalesce(fastest_lap_points.points, 0)
-        end as fastest_lap_bonus_points
+        end as fastest_lap_bonus_points,
+        -- the one home of places gained: from the grid slot to the finishing position (null unless both known)
+        grids.grid_position - with_distance.classified_position as positions_gained
     from with_distance
     left outer join sessions
         on with_distance.session_key = sessions.session_key

@@ -27,7 +27,8 @@ session_results as (
         result_class,
         status,
         laps_completed,
-        points
+        points,
+        positions_gained
     from {{ ref('fct_session_results') }}
     where
         session_kind in ('race', 'sprint')
@@ -181,8 +182,7 @@ final as (
         driver_sessions.status,
         driver_sessions.laps_completed,
         driver_sessions.points,
-        -- grid slot minus finishing position: positive when he gained places; null unless both are known
-        driver_sessions.grid_position - driver_sessions.classified_position as positions_gained,
+        driver_sessions.positions_gained,
         cast(driver_sessions.pit_stops as {{ dbt.type_int() }}) as pit_stops,
         standings.points as championship_points_after,
         standings.position as championship_position_after,

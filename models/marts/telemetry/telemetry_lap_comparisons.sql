@@ -53,7 +53,7 @@ mini_sector_times as (
     select
         session_key,
         driver_number,
-        cast(grid_index / {{ points_per_mini_sector }} as {{ dbt.type_int() }}) as mini_sector_number,
+        cast(floor(grid_index / {{ points_per_mini_sector }}) as {{ dbt.type_int() }}) as mini_sector_number,
         lag(distance_m) over lap_edges as start_distance_m,
         distance_m as end_distance_m,
         elapsed_s - lag(elapsed_s) over lap_edges as mini_sector_time_s

@@ -43,8 +43,9 @@ class Marts:
         return found
 
     def per_session(self, session_key: int, sql: str) -> list[Row]:
-        """The rows of ``sql`` (it selects session_key, for every session) that belong to one session."""
-        return self.grouped("session_key", sql).get(session_key, [])
+        """The rows of ``sql`` (it selects session_key, for every session) that belong to one session: copies,
+        which a page builder may add keys to (colours, links) without changing what the next caller gets."""
+        return [dict(row) for row in self.grouped("session_key", sql).get(session_key, [])]
 
     def has_column(self, table: str, column: str, schema: str = "marts") -> bool:
         if self._columns is None:

@@ -45,12 +45,7 @@ race_pairs as (
         count(*) as races_together,
         count(
             case
-                when
-                    race_results.classified_position is not null
-                    and (
-                        teammates.classified_position is null
-                        or race_results.classified_position < teammates.classified_position
-                    )
+                when {{ is_ahead_of_teammate('race_results.classified_position', 'teammates.classified_position') }}
                     then 1
             end
         ) as races_ahead,
@@ -82,12 +77,9 @@ qualifying_pairs as (
         count(*) as qualifyings_together,
         count(
             case
-                when
-                    qualifying_results.qualifying_position is not null
-                    and (
-                        teammates.qualifying_position is null
-                        or qualifying_results.qualifying_position < teammates.qualifying_position
-                    )
+                when {{ is_ahead_of_teammate(
+                    'qualifying_results.qualifying_position', 'teammates.qualifying_position'
+                ) }}
                     then 1
             end
         ) as qualifyings_ahead

@@ -192,21 +192,15 @@ final as (
         teammates.teammate_classified_position,
         case
             when teammates.teammate_driver_id is not null
-                then
-                    driver_sessions.qualifying_position is not null
-                    and (
-                        teammates.teammate_qualifying_position is null
-                        or driver_sessions.qualifying_position < teammates.teammate_qualifying_position
-                    )
+                then {{ is_ahead_of_teammate(
+                    'driver_sessions.qualifying_position', 'teammates.teammate_qualifying_position'
+                ) }}
         end as is_ahead_of_teammate_in_qualifying,
         case
             when teammates.teammate_driver_id is not null
-                then
-                    driver_sessions.classified_position is not null
-                    and (
-                        teammates.teammate_classified_position is null
-                        or driver_sessions.classified_position < teammates.teammate_classified_position
-                    )
+                then {{ is_ahead_of_teammate(
+                    'driver_sessions.classified_position', 'teammates.teammate_classified_position'
+                ) }}
         end as is_ahead_of_teammate_in_race
     from driver_sessions
     left outer join teammates

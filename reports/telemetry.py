@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 from markupsafe import Markup
 
+from reports import charts as charts_common
 from reports import charts_telemetry as charts
 from reports.queries import Marts, Row
 
@@ -85,6 +86,25 @@ def lap_deltas(marts: Marts, session_key: int) -> list[Row]:
             delta_s
         from marts.telemetry_lap_deltas
         where is_top_three_pair
+        order by session_key, reference_driver_number, compared_driver_number, grid_index
+        """,
+    )
+
+
+def teammate_deltas(marts: Marts, session_key: int) -> list[Row]:
+    """The running delta of every pair of teammates (the slower lap against the faster), along the common grid."""
+    return marts.per_session(
+        session_key,
+        """
+        select
+            session_key,
+            reference_driver_number,
+            compared_driver_number,
+            grid_index,
+            distance_m,
+            delta_s
+        from marts.telemetry_lap_deltas
+        where is_teammate_pair
         order by session_key, reference_driver_number, compared_driver_number, grid_index
         """,
     )
@@ -356,6 +376,32 @@ def section_context(marts: Marts | duckdb.DuckDBPyConnection, session_key: int, 
             }
         )
     location_only = reference["distance_source"] != "speed"
+    deltas = _group(teammate_deltas(marts, session_key), "compared_driver_number")
+    teammate_lines = [
+        charts_common.Series(
+            key=f"{pair['reference_driver_code']}-{pair['compared_driver_code']}",
+            label=f"{pair['compared_driver_code']} vs {pair['reference_driver_code']}",
+            colour=pair["colour"],
+            points=[
+                (row["distance_m"], row["delta_s"])
+                for row in deltas.get(pair["compared_driver_number"], [])
+                if row["reference_driver_number"] == pair["reference_driver_number"]
+            ],
+            description=f"{pair['compared_driver_code']} against {pair['reference_driver_code']}",
+        )
+        for pair in teammates
+    ]
+    teammate_chart = (
+        charts_common.line_chart(
+            teammate_lines,
+            "telemetry-teammate-deltas",
+            "Each pair of teammates: the slower lap's running time delta to the faster, along the lap",
+            "Distance along the lap (m)",
+            "Behind the teammate (s)",
+        )
+        if any(line.points for line in teammate_lines)
+        else None
+    )
     return {
         "available": True,
         "has_samples": True,
@@ -369,4 +415,5 @@ def section_context(marts: Marts | duckdb.DuckDBPyConnection, session_key: int, 
         "speed_map": _speed_map(by_driver[reference["driver_number"]], corner_rows),
         "corners": corner_rows,
         "teammates": teammates,
+        "teammate_delta_chart": teammate_chart,
     }

@@ -233,6 +233,26 @@ def test_teammates_table_is_the_marts(site: Path, marts: duckdb.DuckDBPyConnecti
                 assert f"../{driver_path(pair['season'], pair[f'{side}_driver_id'])}" in links
 
 
+def test_teammates_delta_chart_is_the_marts(site: Path, marts: duckdb.DuckDBPyConnection) -> None:
+    """One line per pair of teammates: the slower lap's delta to the faster along the grid (telemetry_lap_deltas)."""
+    drawn = 0
+    for session in telemetry_sessions(marts):
+        series = section_page(site / race_path(session)).series.get("telemetry-teammate-deltas", {})
+        deltas = rows(
+            marts,
+            "select * from marts.telemetry_lap_deltas where session_key = ? and is_teammate_pair"
+            " order by reference_driver_number, compared_driver_number, grid_index",
+            session["session_key"],
+        )
+        expected: dict[str, list[tuple[Any, Any]]] = {}
+        for row in deltas:
+            key = f"{row['reference_driver_code']}-{row['compared_driver_code']}"
+            expected.setdefault(key, []).append((row["distance_m"], row["delta_s"]))
+        assert {key: values(points) for key, points in expected.items()} == series
+        drawn += len(series)
+    assert drawn >= 10  # the sample's races have teammates with telemetry
+
+
 def test_a_session_without_telemetry_says_so(marts: duckdb.DuckDBPyConnection) -> None:
     """A qualifying session of the sample has no telemetry: one notice, no chart, no table."""
     session_key = rows(

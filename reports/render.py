@@ -1,8 +1,10 @@
 """Render the static report site from the marts: ``python -m reports.render --warehouse FILE --out DIR``.
 
-Writes ``index.html`` (seasons and races), ``races/*.html`` (one per Grand Prix and sprint), ``seasons/*.html``
-and ``quality.html`` (dbt's last build, read from ``--dbt-target``), and ``drivers/*.html`` (one per driver and
-season with a classified session: reports/drivers.py). The pages open from disk: relative links,
+Writes ``index.html`` (champions, the latest podium, seasons and races), ``races/*.html`` (one per Grand Prix and
+sprint), ``qualifying/*.html`` (one per qualifying and sprint qualifying: reports/qualifying.py),
+``seasons/*.html`` (standings and the title fight), ``drivers/*.html`` (one per driver and season with a
+classified session: reports/drivers.py) and ``quality.html`` (dbt's last build, read from ``--dbt-target``).
+The pages open from disk: relative links,
 inline CSS and inline SVG charts, no script and no network. Reads only the ``marts`` (and ``features``) schemas,
 read-only; every number shown is a column of a mart (the quality page also reads the warehouse's catalogue).
 

@@ -1,5 +1,5 @@
 {#-
-    Track dominance of each compared pair (telemetry_lap_pairs): one row per (session, reference driver, compared
+    Track dominance of each compared pair (int_fastest_laps_paired): one row per (session, reference driver, compared
     driver, mini-sector), each driver's time through the mini-sector (the difference of his
     fct_fastest_lap_distance_grid times at its two edges), who was faster (the reference on a tie), and how many
     mini-sectors each won over the lap.
@@ -30,7 +30,7 @@ pairs as (
         is_top_three_pair,
         is_teammate_pair,
         distance_source
-    from {{ ref('telemetry_lap_pairs') }}
+    from {{ ref('int_fastest_laps_paired') }}
 
 ),
 

@@ -1,5 +1,5 @@
 {#-
-    The running time delta along the lap of each compared pair (telemetry_lap_pairs): one row per (session,
+    The running time delta along the lap of each compared pair (int_fastest_laps_paired): one row per (session,
     reference driver, compared driver, grid point) of fct_fastest_lap_distance_grid, delta_s = the compared
     lap's time at the point minus the reference lap's (positive: the compared driver is behind). At the last
     point it is the lap-time difference.
@@ -20,7 +20,7 @@ pairs as (
         compared_driver_code,
         is_top_three_pair,
         is_teammate_pair
-    from {{ ref('telemetry_lap_pairs') }}
+    from {{ ref('int_fastest_laps_paired') }}
 
 ),
 

@@ -1,10 +1,9 @@
 {#-
     The pairs of fastest laps the report compares, one row per (session, reference driver, compared driver): the
     session's three fastest laps with each other (fct_fastest_lap_telemetry.session_lap_rank 1-3), and each pair
-    of teammates; the reference is the faster lap (the lower session_lap_rank). Ephemeral: the one definition of
-    the pairs, read by telemetry_lap_comparisons and telemetry_lap_deltas.
+    of teammates; the reference is the faster lap (the lower session_lap_rank). The one definition of the pairs,
+    read by telemetry_lap_comparisons and telemetry_lap_deltas.
 -#}
-{{ config(materialized='ephemeral') }}
 with
 
 fastest_lap_telemetry as (

@@ -104,7 +104,7 @@ REQUIRE_PUBLISHED := test -f "$(PUBLISHED)" || { echo "error: no published copy 
 # Values with a program of their own check them there, in one line too (SEASON: the loader; FORMAT: make query).
 # The variables are those declared with ?= in this file, the tools' ones below, and the environment's settings
 # (BIGQUERY_*, OPENF1_*, DBT_*, GOOGLE_*), which recipes read when given on the command line too.
-TOOL_VARIABLES := PAGE PORT OUT ROUNDS SEED HZ TELEMETRY_SCOPE AMEND AMEND_ROUND SNAPSHOT CSV EXPLAIN STAGES \
+TOOL_VARIABLES := SPEED PAGE PORT OUT ROUNDS SEED HZ TELEMETRY_SCOPE AMEND AMEND_ROUND SNAPSHOT CSV EXPLAIN STAGES \
 	ALL_SESSIONS PUBLISHED PUBLISHED_PARQUET
 VARIABLES := $(sort $(shell sed -nE 's/^([A-Z_]+) \?=.*/\1/p' $(firstword $(MAKEFILE_LIST))) $(TOOL_VARIABLES))
 GIVEN_VARIABLES := $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v)))
@@ -370,6 +370,31 @@ simulate: $(INSTALLED) ## Simulate a season snapshot: SEASON=2025 ROUNDS=4 SEED=
 serve: $(INSTALLED) ## Serve a snapshot over HTTP like api.openf1.org: SNAPSHOT=DIR [PORT=8765, 0 = any free port]
 	@test -n "$(SNAPSHOT)" || { echo "error: give SNAPSHOT=DIR, a snapshot folder to serve"; exit 2; }
 	@$(PY) -m openf1_replay.server --snapshot "$(SNAPSHOT)" --port $(or $(PORT),8765)
+
+# ---- live weekend mode (live/): make live ---------------------------------------------------------------------
+TRANSPORT ?= rest#           make live: rest (polling, within the request budget) | mqtt (OpenF1's push channel)
+# the board: reports/live/board.html for the default warehouse, reports/live-<name>/ beside reports/site-<name>/
+BOARD ?= $(patsubst reports/site%,reports/live%,$(REPORT_DIR))/board.html
+LIVE_TARGET := $(DBT_TARGET_PATH)-live
+# SOURCE=sample or a snapshot folder: make live replays it itself on the live clock (SPEED, default 20)
+LIVE_FROM = $(if $(filter live http://% https://%,$(SOURCE)),--source "$(SOURCE)",--replay "$(LOAD_FROM)" --speed $(or $(SPEED),20))
+
+.PHONY: live
+live: $(INSTALLED) ## Follow a session as it runs: warehouse + strategy board (BOARD) kept current, then make build [SESSION=latest] [TRANSPORT=rest|mqtt]
+	@$(if $(IS_BIGQUERY),echo "error: make live builds into DuckDB: run it without DESTINATION=bigquery, then make build DESTINATION=bigquery" >&2; exit 2)
+	@$(LOCKED) $(MAKE) _live
+
+.PHONY: _live
+_live:
+	@$(GUARD_WAREHOUSE)
+	@mkdir -p "$(LIVE_TARGET)"
+	@$(PY) -m live $(LIVE_FROM) --session "$(or $(SESSION),latest)" --transport $(TRANSPORT) \
+		$(if $(and $(filter 1 true yes,$(TELEMETRY)),$(filter command line,$(origin TELEMETRY))),--telemetry) \
+		--warehouse "$(WAREHOUSE)" --published "$(PUBLISHED)" --board "$(BOARD)" --dbt-target "$(LIVE_TARGET)" \
+		--cycle-log "$(LIVE_TARGET)/cycles.jsonl" --handover-file "$(LIVE_TARGET)/handover"
+	@if test -f "$(LIVE_TARGET)/handover"; then \
+		echo "The session is over: handing over to make build SOURCE=$(SOURCE) SESSION=$$(cat "$(LIVE_TARGET)/handover")"; \
+		$(MAKE) build SESSION=$$(cat "$(LIVE_TARGET)/handover"); fi
 
 .PHONY: record
 record: $(INSTALLED) ## Record the live API into a snapshot: SEASON=2024 OUT=DIR [TELEMETRY=1] (resumable)

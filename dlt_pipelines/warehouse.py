@@ -75,6 +75,14 @@ def _hold_working_folder(warehouse: Path, folder: Path) -> None:
     _held[folder.resolve()] = descriptor
 
 
+def release(warehouse: Path) -> None:
+    """Give the working folder's run lock back before this process ends (live mode hands over to a ``make
+    build`` whose loader takes it)."""
+    descriptor = _held.pop(working_folder(warehouse).resolve(), None)
+    if descriptor is not None:
+        os.close(descriptor)
+
+
 def _cannot_write(warehouse: Path, place: Path, error: OSError) -> str:
     """The folder that refused (``place``, or its nearest parent that exists when it could not be made), the fix."""
     refused = next((p for p in (place, *place.parents) if p.is_dir()), place)

@@ -37,6 +37,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
@@ -158,10 +159,46 @@ class OpenF1Client:
         self._token_lock = threading.Lock()
         self._counting = threading.Lock()  # telemetry fetches from several threads
         self._contacted = False  # a refused connection before any answer means a wrong address, not a blip
+        # the server's clock, from the Date header of its last answer (and when it came, on our monotonic clock):
+        # live mode judges "now" by the server, never by this machine's clock (see ``server_now``)
+        self._server_date: datetime | None = None
+        self._server_date_at = 0.0
 
     @property
     def has_credentials(self) -> bool:
         return bool(self.username and self.password)
+
+    def server_now(self) -> datetime | None:
+        """The server's time now: its last answer's ``Date`` header plus the time since (None before any
+        answer with one). Immune to this machine's clock being off: only the interval is measured here."""
+        if self._server_date is None:
+            return None
+        return self._server_date + timedelta(seconds=time.monotonic() - self._server_date_at)
+
+    def bearer_token(self) -> str:
+        """A token valid for at least a minute more (fetched or renewed as ``get`` would), for other channels
+        that take it as their password (OpenF1's MQTT broker). Needs credentials."""
+        if not self.has_credentials:
+            raise AuthenticationError(f"{self.source_label}: a token needs OPENF1_USERNAME/OPENF1_PASSWORD")
+        for attempt in range(1, self.retry.max_attempts + 1):
+            self.rate_limit.wait()
+            with self._token_lock:
+                if self._token is not None and time.monotonic() <= self._token_expires - 60:
+                    return self._token
+                with self._counting:
+                    self.requests_sent += 1
+                answer = self._new_token()
+                if answer is None and self._token is not None:
+                    return self._token
+            time.sleep(self.retry.backoff(attempt))
+        raise OpenF1Error(
+            f"{self.source_label}: /token still failing after {self.retry.max_attempts} attempts; rerun later"
+        )
+
+    def forget_token(self) -> None:
+        """Drop the token (another channel found it refused): the next request or ``bearer_token`` gets a new one."""
+        with self._token_lock:
+            self._token = None
 
     # -- requests -----------------------------------------------------------------------------------------
     def path(self, endpoint: str, query: Query = None) -> str:
@@ -280,9 +317,21 @@ class OpenF1Client:
             url, headers=headers, timeout=(self.retry.connect_timeout_s, self.retry.timeout_s), stream=True
         )
         self._contacted = True  # the server answered: a failure from now on (a body cut short) is a blip
+        self._note_server_date(response.headers.get("Date"))
         # read in 1 MB pieces, not requests' 10 kB ones: a telemetry body is ~80 MB
         body = b"".join(response.iter_content(chunk_size=_READ_BYTES))
         return response.status_code, response.headers, body
+
+    def _note_server_date(self, value: str | None) -> None:
+        if not value:
+            return
+        try:
+            date = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return
+        if date.tzinfo is None:
+            date = date.replace(tzinfo=UTC)
+        self._server_date, self._server_date_at = date, time.monotonic()
 
     def _new_token(self) -> tuple[int, Mapping[str, str], bytes] | None:
         """POST ``<root>/token``: None once the token is kept, else the answer to retry (429, 5xx)."""

@@ -135,6 +135,23 @@ class Dbt:
         error = exception_line(result) if result.exception is not None else ""
         return BuildRun(outcomes=outcomes, passed=bool(result.success) and not error, error=error)
 
+    def build_selected(
+        self, selection: Sequence[str], on_event: EventHandler | None = None, allow_empty: bool = False
+    ) -> BuildRun:
+        """``dbt build`` of ``selection`` (``["--selector", "live_board"]`` or ``["--select", …]``) without data
+        or unit tests: live mode's cycles, whose tests run in the ``make build`` that follows the session.
+        DbtFailed when no node could run."""
+        extra = [*selection, "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+        result = self._invoke(["build"], [*extra, *([] if allow_empty else NO_EMPTY_SELECTION)], on_event)
+        run = result.result
+        if allow_empty and result.success and run is not None and not getattr(run, "results", None):
+            return BuildRun(outcomes=(), passed=True)
+        if run is None or not getattr(run, "results", None):
+            raise DbtFailed(exception_line(result))
+        outcomes = tuple(node_outcome(node_result) for node_result in run.results)
+        error = exception_line(result) if result.exception is not None else ""
+        return BuildRun(outcomes=outcomes, passed=bool(result.success) and not error, error=error)
+
     def raw_inventory(self) -> list[RawTable]:
         """The raw schema's tables and variant columns (macros/raw_inventory.sql); DbtFailed if it cannot run."""
         lines: list[dict[str, Any]] = []

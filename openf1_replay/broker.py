@@ -13,6 +13,7 @@ broker, then the live replay server publishing to it (``make serve ... LIVE=1 MQ
 from __future__ import annotations
 
 import os
+import pwd
 import secrets
 import shutil
 import signal
@@ -21,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 SEARCH_PATH = ("/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin")
@@ -96,8 +97,14 @@ def _accepts(host: str, port: int) -> bool:
 class Mosquitto:
     """A mosquitto process with its own config, password file and free loopback ports; a context manager."""
 
-    def __init__(self, host: str = "127.0.0.1", publisher: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        publisher: tuple[str, str] | None = None,
+        preexec_fn: Callable[[], None] | None = None,
+    ) -> None:
         self.host = host
+        self.preexec_fn = preexec_fn  # e.g. tests.conftest.die_with_parent
         self.publisher = publisher or ("openf1-replay", secrets.token_urlsafe(16))
         self.port = 0
         self.ws_port = 0
@@ -129,6 +136,8 @@ class Mosquitto:
             self.port, self.ws_port = free_port(self.host), free_port(self.host)
             self.config_file.write_text(
                 "# written by openf1_replay.broker: a throwaway broker on loopback\n"
+                # run as root, mosquitto would switch to the user "mosquitto", who cannot read this folder
+                f"user {pwd.getpwuid(os.geteuid()).pw_name}\n"
                 "allow_anonymous false\n"
                 f"password_file {self.passwd_file}\n"
                 "persistence false\n"
@@ -139,7 +148,10 @@ class Mosquitto:
             )
             with open(self.log_file, "ab") as log:
                 self.process = subprocess.Popen(
-                    [str(find("mosquitto")), "-c", str(self.config_file)], stdout=log, stderr=subprocess.STDOUT
+                    [str(find("mosquitto")), "-c", str(self.config_file)],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    preexec_fn=self.preexec_fn,
                 )
             deadline = time.monotonic() + START_TIMEOUT_S
             while time.monotonic() < deadline and self.process.poll() is None:

@@ -6,12 +6,14 @@
 
 Anonymous clients are refused (``allow_anonymous false``); ``publisher`` is a user created for the replay
 server. ``available()`` says why a broker cannot run (None: it can); ``ensure_installed()`` installs Debian's
-``mosquitto`` with apt-get when running as root. ``python -m openf1_replay.broker -- SERVER ARGS...`` starts a
-broker, then the live replay server publishing to it (``make serve ... LIVE=1 MQTT=1``).
+``mosquitto`` with apt-get when running as root (``python -m openf1_replay.broker --install`` on the command
+line: exit 0 when mosquitto is there). ``python -m openf1_replay.broker -- SERVER ARGS...`` starts a broker,
+then the live replay server publishing to it (``make serve ... LIVE=1 MQTT=1``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import secrets
@@ -77,7 +79,8 @@ def set_password(passwd_file: str | Path, username: str, password: str, broker_p
     if done.returncode != 0:
         raise RuntimeError(f"mosquitto_passwd failed on {passwd_file} ({done.stderr.strip() or done.stdout.strip()})")
     if broker_pid:
-        os.kill(broker_pid, signal.SIGHUP)
+        with contextlib.suppress(ProcessLookupError):  # a broker that went away re-reads the file when restarted
+            os.kill(broker_pid, signal.SIGHUP)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -134,33 +137,47 @@ class Mosquitto:
         set_password(self.passwd_file, *self.publisher)
         for _ in range(3):  # a free port can be taken between probing and binding: try again
             self.port, self.ws_port = free_port(self.host), free_port(self.host)
-            self.config_file.write_text(
-                "# written by openf1_replay.broker: a throwaway broker on loopback\n"
-                # run as root, mosquitto would switch to the user "mosquitto", who cannot read this folder
-                f"user {pwd.getpwuid(os.geteuid()).pw_name}\n"
-                "allow_anonymous false\n"
-                f"password_file {self.passwd_file}\n"
-                "persistence false\n"
-                "log_dest stderr\n"
-                f"listener {self.port} {self.host}\n"
-                f"listener {self.ws_port} {self.host}\n"
-                "protocol websockets\n"
-            )
-            with open(self.log_file, "ab") as log:
-                self.process = subprocess.Popen(
-                    [str(find("mosquitto")), "-c", str(self.config_file)],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    preexec_fn=self.preexec_fn,
-                )
-            deadline = time.monotonic() + START_TIMEOUT_S
-            while time.monotonic() < deadline and self.process.poll() is None:
-                if _accepts(self.host, self.port) and _accepts(self.host, self.ws_port):
-                    return self
-                time.sleep(0.05)
-            self._kill()
+            if self._launch():
+                return self
         tail = self.log_file.read_text(errors="replace").strip().splitlines()[-1:] or ["no log"]
         raise RuntimeError(f"mosquitto did not start ({tail[0]}); see {self.log_file}")
+
+    def restart(self, down_s: float = 0.0) -> None:
+        """Stop the broker, wait ``down_s``, start it again on the same ports with the same users (a broker
+        that went away and came back: clients reconnect)."""
+        self._kill()
+        time.sleep(down_s)
+        if not self._launch():
+            raise RuntimeError(f"mosquitto did not restart on {self.host}:{self.port}; see {self.log_file}")
+
+    def _launch(self) -> bool:
+        """Write the config for the chosen ports and start mosquitto; whether it listens on both."""
+        self.config_file.write_text(
+            "# written by openf1_replay.broker: a throwaway broker on loopback\n"
+            # run as root, mosquitto would switch to the user "mosquitto", who cannot read this folder
+            f"user {pwd.getpwuid(os.geteuid()).pw_name}\n"
+            "allow_anonymous false\n"
+            f"password_file {self.passwd_file}\n"
+            "persistence false\n"
+            "log_dest stderr\n"
+            f"listener {self.port} {self.host}\n"
+            f"listener {self.ws_port} {self.host}\n"
+            "protocol websockets\n"
+        )
+        with open(self.log_file, "ab") as log:
+            self.process = subprocess.Popen(
+                [str(find("mosquitto")), "-c", str(self.config_file)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=self.preexec_fn,
+            )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline and self.process.poll() is None:
+            if _accepts(self.host, self.port) and _accepts(self.host, self.ws_port):
+                return True
+            time.sleep(0.05)
+        self._kill()
+        return False
 
     def _kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -186,6 +203,13 @@ class Mosquitto:
 def main(argv: Sequence[str] | None = None) -> int:
     """Start a broker, then ``python -m openf1_replay.server ARGS --mqtt ...`` publishing to it, until Ctrl-C."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["--install"]:  # CI: python -m openf1_replay.broker --install
+        reason = ensure_installed()
+        print(
+            f"error: {reason}" if reason else f"mosquitto: {find('mosquitto')}",
+            file=sys.stderr if reason else sys.stdout,
+        )
+        return 1 if reason else 0
     if args[:1] == ["--"]:
         args = args[1:]
     reason = available()

@@ -471,3 +471,29 @@ def test_mqtt_publishes_versions_in_order_to_token_holders(mosquitto: broker.Mos
             if sent[-1]["lap_duration"] is not None:
                 last = {k: v for k, v in sent[-1].items() if not k.startswith("_")}
                 assert last == stored[key], f"lap {key}: the last version is the stored record"
+
+
+def test_mqtt_publisher_keeps_the_clock_through_a_broker_restart(mosquitto: broker.Mosquitto, snapshot: Path) -> None:
+    start = datetime.fromtimestamp(race_start(snapshot) + 30 * 60, UTC)
+    settings: dict[str, Any] = dict(speed=60, start=start, mqtt=f"{mosquitto.host}:{mosquitto.port}")
+    settings.update(mqtt_username=mosquitto.publisher[0], mqtt_password=mosquitto.publisher[1])
+    settings.update(mqtt_passwd_file=mosquitto.passwd_file, mqtt_broker_pid=mosquitto.pid)
+    with serve(snapshot, **settings) as server:
+        publisher, live = server.publisher, server.live
+        assert publisher is not None and live is not None
+        subscriber = Subscriber(mosquitto.host, mosquitto.port, token(server))
+        try:
+            assert subscriber.ready.wait(10) and until(lambda: len(subscriber.messages) > 20, 10)
+            down = live.now()
+            mosquitto.restart(down_s=1.5)
+            back = live.now()
+            count = len(subscriber.messages)
+            assert until(lambda: len(subscriber.messages) > count + 20, 15), "publisher and subscriber reconnect"
+        finally:
+            subscriber.close()
+        assert publisher.lost > 0, "what became visible while the broker was down is lost (QoS 0)"
+        after = [m for _, m in subscriber.messages[count:] if "date" in m]
+        assert after and min(epoch(m["date"]) or 0 for m in after) > down + 60, "no backlog: the clock went on"
+        assert back - down > 60, "the virtual clock kept running meanwhile"
+        ids = [m["_id"] for _, m in subscriber.messages]
+        assert ids == sorted(ids) and len(set(ids)) == len(ids)

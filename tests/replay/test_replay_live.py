@@ -226,7 +226,8 @@ def test_stints_are_clipped_to_the_laps_driven(mid_race: ReplayServer, snapshot:
     live = mid_race.live
     assert live is not None
     before = visible_laps(snapshot, live.now())
-    _, body, _ = get(mid_race, f"stints?session_key={RACE}", True)
+    status, body, _ = get(mid_race, f"stints?session_key={RACE}", True)
+    assert status == 200, body
     after = visible_laps(snapshot, live.now())
 
     def lap_end(stint: Record, laps: dict[tuple[int, int], Record]) -> int | None:

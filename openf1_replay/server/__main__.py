@@ -84,15 +84,21 @@ def _live_settings(args: argparse.Namespace) -> LiveSettings | None:
     if not args.live:
         given = [f"--{name.replace('_', '-')}" for name in live_only if getattr(args, name) is not None]
         if given:
-            raise ValueError(f"{', '.join(given)} apply only with --live; add --live or drop them")
+            raise ValueError(
+                f"{', '.join(given)}: only with --live; add --live or drop {'it' if len(given) == 1 else 'them'}"
+            )
         return None
     if not args.username:
         raise ValueError("--live needs --username and --password: clients need a token while the session runs")
     if args.mqtt:
         split_address(args.mqtt)
+    try:
+        start = parse_time(args.start) if args.start else None
+    except ValueError:
+        raise ValueError(f"bad --start {args.start!r}: use an ISO datetime, e.g. 2025-03-30T06:40:00Z") from None
     return LiveSettings(
         speed=args.speed,
-        start=parse_time(args.start) if args.start else None,
+        start=start,
         session=args.session,
         token_seconds=args.token_seconds,
         reschedule_minutes=args.reschedule_minutes,

@@ -192,6 +192,7 @@ class LiveView:
         self.sessions = self._session_times()
         self.followed = self._followed()
         self._laps: dict[tuple[int, int], list[tuple[int, float]]] = {}  # (session, driver) -> [(lap, start)]
+        self._pending_laps: list[tuple[_Row, dict[str, Any], dict[str, float | None]]] = []
         lap_rows = self._lap_rows() if store.has("laps") else []
         self._finish_sessions()
         followed = self.sessions[self.followed]
@@ -276,7 +277,7 @@ class LiveView:
     def _aggregate(self, parts: list[str], how: str) -> dict[int, float]:
         if not parts:
             return {}
-        cursor = self.store.con.cursor()
+        cursor = self.store._cursor()
         try:
             rows = cursor.execute(
                 f"SELECT s, epoch_us({how}(d)) FROM ({' UNION ALL '.join(parts)}) GROUP BY s"
@@ -300,7 +301,6 @@ class LiveView:
                 by_driver.setdefault((session, driver), []).append((record, file_no, row_no))
             else:
                 loose.append((record, file_no, row_no))
-        self._pending_laps: list[tuple[_Row, dict[str, Any], dict[str, float | None]]] = []
         rows: list[tuple[str, _Row]] = []
         for (session_key, driver), laps in by_driver.items():
             laps.sort(key=lambda item: item[0]["lap_number"])
@@ -335,7 +335,7 @@ class LiveView:
         last_records = self._last_records()
         lap_ends: dict[int, float] = {}
         last_lap: dict[int, int] = {}
-        for _, record, times in getattr(self, "_pending_laps", []):
+        for _, record, times in self._pending_laps:
             session = record.get("session_key")
             end = times.get("end")
             if isinstance(session, int) and end is not None:
@@ -469,6 +469,8 @@ class LiveView:
             for name, frame in (frames or {}).items():
                 cursor.register(name, frame)
             cursor.execute(sql)
+            for name in frames or {}:
+                cursor.unregister(name)
         finally:
             cursor.close()
 

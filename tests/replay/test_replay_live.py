@@ -258,7 +258,7 @@ def test_mid_session_status_results_auth_latest_and_date(mid_race: ReplayServer,
     assert (status, body["detail"].startswith("Session in progress")) == (401, True), "no token while it runs: 401"
     status, _, _ = get(mid_race, "meetings")
     assert status == 401, "every endpoint, historical too"
-    assert abs(date - live.now()) < 2 + live.settings.speed * 0.5, "the Date header carries the virtual now"
+    assert abs(date - live.now()) < 2 + live.settings.speed * 2, "the Date header carries the virtual now"
     assert abs(date - time.time()) > 86400, "not the machine's clock"
     assert get(mid_race, f"session_result?session_key={RACE}", True)[0] == 404, "no result before the finish"
     assert get(mid_race, f"session_result?session_key={QUALIFYING}", True)[0] == 200, "yesterday's is there"

@@ -34,7 +34,7 @@ import json
 import math
 import time
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -683,15 +683,3 @@ def _lap_times(
         times.update(dict.fromkeys(names, done[sector]))
     times.update(dict.fromkeys(_LAP_END_FIELDS, end))
     return times
-
-
-def iter_versions(view: LiveView, endpoint: str) -> Iterable[tuple[float, float, str]]:
-    """(visible_from, visible_until, text) of an endpoint's live table (for tests and debugging)."""
-    table = view.store.live_sources[endpoint]
-    cursor = view.store._cursor()
-    try:
-        yield from cursor.execute(
-            f"SELECT visible_from, visible_until, rec FROM {table} ORDER BY file_no, row_no, visible_from"
-        ).fetchall()
-    finally:
-        cursor.close()

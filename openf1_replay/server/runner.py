@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from openf1_replay.server.app import AppState, ReplayHTTPServer
 from openf1_replay.server.auth import TOKEN_SECONDS, TokenIssuer
 from openf1_replay.server.faults import FaultConfig, FaultPlan
 from openf1_replay.server.live import LiveSettings, LiveView
-from openf1_replay.server.mqtt import PasswordBook, Publisher
 from openf1_replay.server.ratelimit import RateLimit, SlidingWindowLimiter
 from openf1_replay.server.store import LAZY_SESSIONS, SnapshotStore
+
+if TYPE_CHECKING:  # paho-mqtt is imported only by a server that publishes
+    from openf1_replay.server.mqtt import Publisher
 
 RateLimitSetting = RateLimit | tuple[int, float] | str | int | None
 
@@ -38,6 +42,13 @@ def as_rate_limit(setting: RateLimitSetting) -> RateLimit | None:
         requests, seconds = setting
         return RateLimit(int(requests), float(seconds)) if requests and seconds else None
     raise ValueError(f"bad rate limit {setting!r}: use (requests, seconds), 'N/S' or None")
+
+
+def _mqtt() -> ModuleType:
+    """The MQTT side (paho-mqtt), imported only by a server that publishes or mirrors tokens."""
+    from openf1_replay.server import mqtt
+
+    return mqtt
 
 
 class ReplayServer:
@@ -62,7 +73,7 @@ class ReplayServer:
         try:
             view = LiveView(store, live) if live is not None else None
             on_issue = (
-                PasswordBook(str(live.mqtt_passwd_file), live.mqtt_broker_pid)
+                _mqtt().PasswordBook(str(live.mqtt_passwd_file), live.mqtt_broker_pid)
                 if live and live.mqtt_passwd_file
                 else None
             )
@@ -77,7 +88,7 @@ class ReplayServer:
                 live=view,
             )
             if view is not None and live is not None and live.mqtt:
-                self.publisher = Publisher(view, live.mqtt, live.mqtt_username, live.mqtt_password)
+                self.publisher = _mqtt().Publisher(view, live.mqtt, live.mqtt_username, live.mqtt_password)
             self.httpd = ReplayHTTPServer((host, port), self.state)
         except BaseException:
             store.close()

@@ -366,10 +366,24 @@ simulate: $(INSTALLED) ## Simulate a season snapshot: SEASON=2025 ROUNDS=4 SEED=
 		--telemetry $(or $(TELEMETRY_SCOPE),races) --telemetry-hz $(or $(HZ),3.7) --out "$(OUT)" \
 		$(if $(AMEND),--amend $(AMEND)) $(if $(AMEND_ROUND),--amend-round $(AMEND_ROUND))
 
+# make serve LIVE=1: the snapshot as if its last race were running now (openf1_replay/server/live.py); SPEED
+# (TOOL_VARIABLES) = virtual seconds per real second, default 20
+LIVE ?= 0#                   1 = make serve on the live clock: only what the session has shown, 401 without a token
+START ?=#                    make serve LIVE=1: the virtual time to start at, ISO (default 2 min before the race)
+MQTT ?= 0#                   1 = make serve LIVE=1 also publishes to a throwaway mosquitto (apt-get install mosquitto)
+SERVE_USER = $(or $(OPENF1_USERNAME),replay@example.com)
+SERVE_PASSWORD = $(or $(OPENF1_PASSWORD),replay)
+SERVE_LIVE = $(filter 1 true yes,$(LIVE))
+SERVE_ARGS = --snapshot "$(SNAPSHOT)" --port $(or $(PORT),8765) $(if $(SERVE_LIVE),--live --speed $(or $(SPEED),20) \
+	$(if $(START),--start "$(START)") --username "$(SERVE_USER)" --password "$(SERVE_PASSWORD)")
+
 .PHONY: serve
-serve: $(INSTALLED) ## Serve a snapshot over HTTP like api.openf1.org: SNAPSHOT=DIR [PORT=8765, 0 = any free port]
+serve: $(INSTALLED) ## Serve a snapshot over HTTP like api.openf1.org: SNAPSHOT=DIR [PORT=8765, 0 = any free port] [LIVE=1 SPEED=20 START=ISO: on a live clock] [MQTT=1: and over MQTT]
 	@test -n "$(SNAPSHOT)" || { echo "error: give SNAPSHOT=DIR, a snapshot folder to serve"; exit 2; }
-	@$(PY) -m openf1_replay.server --snapshot "$(SNAPSHOT)" --port $(or $(PORT),8765)
+	@$(foreach v,LIVE MQTT,$(if $(filter-out $(YES_NO),$($(v))),echo "error: $(v)=$($(v)) is not a yes/no: give one of $(YES_NO)"; exit 2;))
+	@$(if $(and $(filter 1 true yes,$(MQTT)),$(if $(SERVE_LIVE),,x)),echo "error: MQTT=1 needs LIVE=1 (records are published as the live clock shows them)"; exit 2)
+	@$(if $(SERVE_LIVE),echo "live clock x$(or $(SPEED),20): a token: curl -s -d username=$(SERVE_USER) -d password=$(SERVE_PASSWORD) http://127.0.0.1:$(or $(PORT),8765)/token")
+	@$(PY) -m $(if $(filter 1 true yes,$(MQTT)),openf1_replay.broker --,openf1_replay.server) $(SERVE_ARGS)
 
 # ---- live weekend mode (live/): make live ---------------------------------------------------------------------
 TRANSPORT ?= rest#           make live: rest (polling, within the request budget) | mqtt (OpenF1's push channel)

@@ -3,12 +3,15 @@
 ``GET /v1/<endpoint>?<filters>`` answers a JSON array (or CSV with ``csv=true``); an empty result is
 404 ``{"detail": "No results found."}``, an unknown endpoint 404 ``{"detail": "Not Found"}``, a bad filter 422,
 car_data/location without a session_key 500 (OpenF1 times out on those). ``POST /token`` issues bearer tokens
-when the server has credentials. Every other method is 405. The rate limiter runs first, then the faults.
+when the server has credentials. Every other method is 405. The rate limiter runs first, then (live mode) the
+401 of a session in progress, then the faults. In live mode (``AppState.live``, see ``live.py``) answers hold
+what is visible at the virtual now, ``latest`` follows the virtual now and the ``Date`` header carries it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import json
 import sys
 import time
@@ -20,7 +23,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from openf1_replay import snapshot
 from openf1_replay.server.auth import TokenIssuer
-from openf1_replay.server.faults import Decision, FaultPlan
+from openf1_replay.server.faults import SESSION_IN_PROGRESS, Decision, FaultPlan
+from openf1_replay.server.live import LiveView
 from openf1_replay.server.query import Query, QueryError, compile_query, parse_query
 from openf1_replay.server.ratelimit import SlidingWindowLimiter, retry_after_header
 from openf1_replay.server.render import csv_bytes, json_chunks, json_length, lines_as_array
@@ -47,6 +51,7 @@ class AppState:
     tokens: TokenIssuer
     retry_after: bool = False
     quiet: bool = True
+    live: LiveView | None = None
 
 
 class ReplayHTTPServer(ThreadingHTTPServer):
@@ -72,6 +77,13 @@ class ReplayHandler(BaseHTTPRequestHandler):
     @property
     def state(self) -> AppState:
         return self.server.state
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header: the virtual now in live mode."""
+        live = self.state.live
+        if live is not None and timestamp is None:
+            return email.utils.formatdate(live.now(), usegmt=True)
+        return super().date_time_string(timestamp)
 
     def log_message(self, format: str, *args: object) -> None:
         if not self.state.quiet:
@@ -193,7 +205,12 @@ class ReplayHandler(BaseHTTPRequestHandler):
         if endpoint not in snapshot.ENDPOINTS:
             self._detail(404, "Not Found")
             return
-        decision = self.state.faults.next(self.state.tokens.valid(self.headers.get("Authorization")))
+        authenticated = self.state.tokens.valid(self.headers.get("Authorization"))
+        live = self.state.live
+        if live is not None and not authenticated and live.in_progress():
+            self._detail(401, SESSION_IN_PROGRESS)
+            return
+        decision = self.state.faults.next(authenticated)
         if decision.status is not None:
             headers = {"Retry-After": "1"} if decision.status == 429 and self.state.retry_after else None
             self._detail(decision.status, decision.detail, headers)
@@ -216,23 +233,31 @@ class ReplayHandler(BaseHTTPRequestHandler):
             self._detail(404, NO_RESULTS)
             return
         changed = self.state.faults.config.changed_fields(endpoint)
-        session = query.sole_key("session_key", store.latest)
-        ordered = store.ordered_file(endpoint, session) if session is not None else None
+        live = self.state.live
+        now = live.now() if live is not None else 0.0
+        latest = live.latest(now) if live is not None else store.latest
+        session = query.sole_key("session_key", latest)
+        # live: never the whole file (it would leak the future)
+        ordered = store.ordered_file(endpoint, session) if session is not None and live is None else None
         if ordered is not None and not query.csv and not changed:
             # a whole session whose file is already in answer order: its lines are the answer, unparsed
             path, entry = ordered
             length = entry.size + 1  # "[" + the text with its newlines turned into "," and the last into "]"
             self._stream(200, lines_as_array(store.read_lines(path)), length, "application/json", decision.truncate)
             return
-        sql = compile_query(query, store.typed_columns[endpoint], store.latest)
-        sessions = query.keys("session_key", store.latest)
-        selection = store.select(endpoint, sql.where, sql.params, sessions)
+        sql = compile_query(query, store.typed_columns[endpoint], latest)
+        where, params = sql.where, list(sql.params)
+        if live is not None:
+            visible, visible_params = live.visibility(endpoint, now)
+            where, params = f"({where}) AND {visible}", [*params, *visible_params]
+        sessions = query.keys("session_key", latest)
+        selection = store.select(endpoint, where, params, sessions)
         if selection.count == 0:
             self._detail(404, NO_RESULTS)
             return
-        batches = store.texts(endpoint, sql.where, sql.params, selection, sessions)
+        batches = store.texts(endpoint, where, params, selection, sessions)
         if query.csv:
-            header = store.field_names(endpoint, sql.where, sql.params, sessions)
+            header = store.field_names(endpoint, where, params, sessions)
             body = csv_bytes(batches, header, changed)
             headers = {"Content-Disposition": f"attachment; filename={endpoint}.csv"}
             self._stream(200, _once(body), len(body), "text/csv; charset=utf-8", decision.truncate, headers)

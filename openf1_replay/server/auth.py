@@ -1,4 +1,5 @@
-"""OpenF1's optional auth: ``POST /token`` with form fields username/password gives a bearer token for 3600 s."""
+"""OpenF1's optional auth: ``POST /token`` with form fields username/password gives a bearer token for 3600 s
+(``token_seconds``, real seconds, in live mode). ``on_issue(username, token)`` is told of every token issued."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import hmac
 import secrets
 import threading
 import time
+from collections.abc import Callable
 
 TOKEN_SECONDS = 3600
 
@@ -13,8 +15,15 @@ TOKEN_SECONDS = 3600
 class TokenIssuer:
     """Issues and checks bearer tokens for one configured username/password (none configured: no tokens)."""
 
-    def __init__(self, credentials: tuple[str, str] | None) -> None:
+    def __init__(
+        self,
+        credentials: tuple[str, str] | None,
+        token_seconds: float = TOKEN_SECONDS,
+        on_issue: Callable[[str, str], None] | None = None,
+    ) -> None:
         self.credentials = credentials
+        self.token_seconds = token_seconds
+        self.on_issue = on_issue
         self._lock = threading.Lock()
         self._tokens: dict[str, float] = {}
 
@@ -30,9 +39,12 @@ class TokenIssuer:
         if not (hmac.compare_digest(username, good_user) and hmac.compare_digest(password, good_password)):
             return None
         token = secrets.token_urlsafe(24)
+        if self.on_issue is not None:
+            self.on_issue(username, token)  # before the answer: the token works everywhere once the client has it
         with self._lock:
-            self._tokens[token] = time.monotonic() + TOKEN_SECONDS
-        return {"access_token": token, "expires_in": TOKEN_SECONDS, "token_type": "bearer"}
+            self._tokens[token] = time.monotonic() + self.token_seconds
+        seconds = int(self.token_seconds) if float(self.token_seconds).is_integer() else self.token_seconds
+        return {"access_token": token, "expires_in": seconds, "token_type": "bearer"}
 
     def valid(self, authorization: str | None) -> bool:
         """Whether an ``Authorization`` header carries a live token."""

@@ -120,6 +120,8 @@ class SnapshotStore:
         # endpoint -> session_key -> its only file, listed in the folder's index as in answer order
         self.ordered: dict[str, dict[int, tuple[Path, snapshot.OrderedFile]]] = {}
         self._sessions_read_at_start: dict[str, set[int]] = {}
+        # live mode (server/live.py): endpoint -> its table of record versions, read instead of the endpoint's
+        self.live_sources: dict[str, str] = {}
         self._ensure_manifest()
         for endpoint in self.endpoints:
             self._load(endpoint)
@@ -289,6 +291,9 @@ class SnapshotStore:
         """The FROM item answering ``endpoint`` for ``sessions`` (None: every session): its table plus the
         on-demand tables of those sessions, read if needed and held until the block ends; ``row_no`` keeps
         each file's record order."""
+        if endpoint in self.live_sources:  # already has row_no (and visible_from/visible_until)
+            yield f"(SELECT * FROM {self.live_sources[endpoint]})"
+            return
         lazy = self.lazy_files.get(endpoint, {})
         wanted = sorted(lazy if sessions is None else {int(s) for s in sessions if s in lazy})
         pinned: list[str] = []

@@ -86,8 +86,10 @@ class ReplayHandler(BaseHTTPRequestHandler):
         return super().date_time_string(timestamp)
 
     def log_message(self, format: str, *args: object) -> None:
-        if not self.state.quiet:
-            sys.stderr.write(f"{self.address_string()} {format % args}\n")
+        if not self.state.quiet:  # the real time to the millisecond: request budgets are checked from this log
+            now = time.time()
+            stamp = time.strftime("%H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d}"
+            sys.stderr.write(f"{stamp} {self.address_string()} {format % args}\n")
 
     def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)

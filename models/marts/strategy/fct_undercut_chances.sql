@@ -151,21 +151,7 @@ compounds_run as (
 
 race_pit_losses_ranked as (
 
-    select
-        races.session_key,
-        races.circuit_key,
-        races.season,
-        green_pit_losses.season as pit_loss_season,
-        green_pit_losses.median_pit_loss_s as pit_loss_s,
-        row_number() over (
-            partition by races.session_key
-            order by green_pit_losses.season desc
-        ) as recency
-    from races
-    inner join green_pit_losses
-        on
-            races.circuit_key = green_pit_losses.circuit_key
-            and races.season >= green_pit_losses.season
+    {{ race_pit_losses_ranked('races', 'green_pit_losses') }}
 
 ),
 

@@ -60,7 +60,9 @@ final as (
         is_pit_out_lap,
         coalesce(
             next_started_at,
-            {{ dbt.dateadd('millisecond', 'cast(round(lap_duration_s * 1000) as ' ~ dbt.type_int() ~ ')', 'started_at') }}
+            {{ dbt.dateadd(
+                'millisecond', 'cast(round(lap_duration_s * 1000) as ' ~ dbt.type_int() ~ ')', 'started_at'
+            ) }}
         ) as crossed_at,
         lap_duration_s is not null or next_lap_number is not null as is_completed
     from with_next

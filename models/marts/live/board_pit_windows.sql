@@ -84,13 +84,13 @@ cars as (
     select
         running_order.session_key,
         running_order.driver_number,
-        running_order.position,
+        running_order.position,  -- noqa: RF04
+        session_pit_losses.pit_loss_s,
+        session_pit_losses.pit_loss_season,
         case
             when running_order.gap_to_leader_laps is null and not running_order.has_stopped
                 then running_order.gap_to_leader_s
-        end as lead_lap_gap_s,
-        session_pit_losses.pit_loss_s,
-        session_pit_losses.pit_loss_season
+        end as lead_lap_gap_s
     from running_order
     inner join sessions
         on running_order.session_key = sessions.session_key
@@ -104,13 +104,13 @@ rejoins as (
     select
         cars.session_key,
         cars.driver_number,
-        1 + count(others.driver_number) as rejoin_position
+        1 + count(other_cars.driver_number) as rejoin_position
     from cars
-    left outer join cars as others
+    left outer join cars as other_cars
         on
-            cars.session_key = others.session_key
-            and cars.driver_number != others.driver_number
-            and others.lead_lap_gap_s < cars.lead_lap_gap_s + cars.pit_loss_s
+            cars.session_key = other_cars.session_key
+            and cars.driver_number != other_cars.driver_number
+            and other_cars.lead_lap_gap_s < cars.lead_lap_gap_s + cars.pit_loss_s
     where
         cars.lead_lap_gap_s is not null
         and cars.pit_loss_s is not null
@@ -149,7 +149,7 @@ final as (
     select
         cars.session_key,
         cars.driver_number,
-        cars.position,
+        cars.position,  -- noqa: RF04
         cast(cars.pit_loss_s as {{ type_double() }}) as pit_loss_s,
         cars.pit_loss_season,
         cast(rejoins.rejoin_position as {{ dbt.type_int() }}) as rejoin_position,

@@ -285,7 +285,7 @@ ordered as (
                 case when position_source = 'laps' then last_crossed_at end asc nulls last,
                 case when position_source = 'best_lap' then best_lap_s end asc nulls last,
                 driver_number asc
-        ) as position
+        ) as position  -- noqa: RF04
     from cars_ranked
 
 ),
@@ -351,11 +351,11 @@ rival_crossings as (
     inner join laps as rival_laps
         on
             with_rivals.session_key = rival_laps.session_key
-            and rival_laps.driver_number = case
+            and case
                 when rivals.rival_kind = 'leader' then with_rivals.leader_driver_number
                 else with_rivals.ahead_driver_number
-            end
-            and rival_laps.lap_number >= with_rivals.laps_completed
+            end = rival_laps.driver_number
+            and with_rivals.laps_completed <= rival_laps.lap_number
             and rival_laps.crossed_at is not null
     where
         with_rivals.session_kind in ('race', 'sprint')
@@ -402,15 +402,17 @@ current_stints_ranked as (
         with_rivals.driver_number,
         stints.stint_number,
         stints.compound,
-        {{ tyre_age_laps('stints.tyre_age_at_start_laps', 'with_rivals.current_lap_number', 'stints.first_lap_number') }}
-            as tyre_age_laps,
+        {{ tyre_age_laps(
+            'stints.tyre_age_at_start_laps', 'with_rivals.current_lap_number', 'stints.first_lap_number'
+        ) }} as tyre_age_laps,
         row_number() over (
             partition by with_rivals.session_key, with_rivals.driver_number
             order by
                 case
                     when
                         with_rivals.current_lap_number >= stints.first_lap_number
-                        and with_rivals.current_lap_number <= coalesce(stints.last_lap_number, with_rivals.current_lap_number)
+                        and with_rivals.current_lap_number
+                        <= coalesce(stints.last_lap_number, with_rivals.current_lap_number)
                         then 0
                     else 1
                 end,
@@ -489,7 +491,7 @@ final as (
     select
         with_rivals.session_key,
         with_rivals.driver_number,
-        cast(with_rivals.position as {{ dbt.type_int() }}) as position,
+        cast(with_rivals.position as {{ dbt.type_int() }}) as position,  -- noqa: RF04
         with_rivals.position_source,
         drivers.driver_code,
         drivers.full_name,

@@ -105,15 +105,30 @@ track_status_periods as (
 
 record_times as (
 
-    select session_key, coalesce(crossed_at, started_at) as recorded_at from laps
+    select
+        session_key,
+        coalesce(crossed_at, started_at) as recorded_at
+    from laps
     union all
-    select session_key, recorded_at from race_control
+    select
+        session_key,
+        recorded_at
+    from race_control
     union all
-    select session_key, recorded_at from positions
+    select
+        session_key,
+        recorded_at
+    from positions
     union all
-    select session_key, recorded_at from intervals
+    select
+        session_key,
+        recorded_at
+    from intervals
     union all
-    select session_key, pitted_at as recorded_at from pit_stops
+    select
+        session_key,
+        pitted_at as recorded_at
+    from pit_stops
 
 ),
 

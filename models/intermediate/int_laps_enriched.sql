@@ -110,7 +110,8 @@ laps_in_stints as (
         laps_timed.lap_number,
         stints.stint_number,
         stints.compound,
-        stints.tyre_age_at_start_laps + laps_timed.lap_number - stints.first_lap_number as tyre_age_laps,
+        {{ tyre_age_laps('stints.tyre_age_at_start_laps', 'laps_timed.lap_number', 'stints.first_lap_number') }}
+            as tyre_age_laps,
         row_number() over (
             partition by laps_timed.session_key, laps_timed.driver_number, laps_timed.lap_number
             order by stints.stint_number desc

@@ -20,9 +20,10 @@
     attacker has not run by lap N; when he has run them all, the hardest other than his current one.
     The gap: the attacker's fct_laps.gap_to_leader_s minus the target's on lap N. The pit loss: the circuit's
     green median in marts.pit_loss_by_track_status for the race's season, else its latest earlier season (a
-    race without either has no rows). Left out: laps under SC, VSC or red ('yellow' counts as green, as for
-    stops), laps where either car is not on a dry compound, the attacker's in- and out-laps and the target's
-    in-lap. A row whose model lacks a figure (a driver's base, a compound's fit) keeps a null chance.
+    race without either has no rows; macros/race_pit_loss.sql, shared with board_pit_windows). Left out: laps
+    under SC, VSC or red ('yellow' counts as green, as for stops), laps where either car is not on a dry
+    compound, the attacker's in- and out-laps and the target's in-lap. A row whose model lacks a figure (a
+    driver's base, a compound's fit) keeps a null chance.
     The observed rates are those of undercut_success_rates' bucket pair holding the row's gap and tyre-age
     difference: over all circuits and seasons, and for the race's circuit and season.
 -#}
@@ -151,21 +152,7 @@ compounds_run as (
 
 race_pit_losses_ranked as (
 
-    select
-        races.session_key,
-        races.circuit_key,
-        races.season,
-        green_pit_losses.season as pit_loss_season,
-        green_pit_losses.median_pit_loss_s as pit_loss_s,
-        row_number() over (
-            partition by races.session_key
-            order by green_pit_losses.season desc
-        ) as recency
-    from races
-    inner join green_pit_losses
-        on
-            races.circuit_key = green_pit_losses.circuit_key
-            and races.season >= green_pit_losses.season
+    {{ race_pit_losses_ranked('races', 'green_pit_losses') }}
 
 ),
 

@@ -395,7 +395,7 @@ LIVE_FROM = $(if $(filter live http://% https://%,$(SOURCE)),--source "$(SOURCE)
 
 .PHONY: live
 live: $(INSTALLED) ## Follow a session as it runs: warehouse + strategy board (BOARD) kept current, then make build [SESSION=latest] [TRANSPORT=rest|mqtt]
-	@$(if $(IS_BIGQUERY),echo "error: make live builds into DuckDB: run it without DESTINATION=bigquery, then make build DESTINATION=bigquery" >&2; exit 2)
+	@$(if $(IS_BIGQUERY),echo "error: make live builds into DuckDB: run it without DESTINATION=bigquery (make build DESTINATION=bigquery after the session)" >&2; exit 2)
 	@$(LOCKED) $(MAKE) _live
 
 .PHONY: _live

@@ -230,7 +230,11 @@ class LiveRun:
         if self.mqtt is None:
             return self.feed.fetch()
         new = sum(self.records.merge_message(name, message) for name, message in self.mqtt.drain())
-        if self.mqtt.take_backfill():
+        problem = self.mqtt.take_problem()
+        if problem:
+            self.options.say(f"  {problem}")
+        if self.mqtt.take_backfill():  # connected again: what was published meanwhile is lost to MQTT
+            self.options.say("  MQTT connected: fetching what is new over REST (messages are not kept for us)")
             new += self.feed.fetch()
         return new
 

@@ -79,6 +79,11 @@ class MqttFeed:
             except queue.Empty:
                 return out
 
+    def take_problem(self) -> str:
+        """What went wrong with the connection since the last call ("" when nothing did)."""
+        problem, self.problem = self.problem, ""
+        return problem
+
     def take_backfill(self) -> bool:
         """Whether a (re)connect happened since the last call (then the caller backfills over REST)."""
         with self._lock:

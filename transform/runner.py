@@ -142,6 +142,9 @@ class Dbt:
         or unit tests: live mode's cycles, whose tests run in the ``make build`` that follows the session.
         DbtFailed when no node could run."""
         extra = [*selection, "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+        # neither run_results.json nor manifest.json (a second or two each time; the parse wrote the manifest),
+        # nor dbt's relation cache, filled from the whole catalogue before each run
+        extra += ["--no-write-json", "--no-populate-cache"]
         result = self._invoke(["build"], [*extra, *([] if allow_empty else NO_EMPTY_SELECTION)], on_event)
         run = result.result
         if allow_empty and result.success and run is not None and not getattr(run, "results", None):

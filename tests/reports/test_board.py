@@ -188,10 +188,14 @@ def test_board_in_chromium_fits_the_screen(chromium: browser.Browser, race_page:
     with chromium.page(width=width, height=900, mobile=width < 600) as tab:
         report = tab.open(race_page)
         overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        # a phone browser widens its layout viewport to fit content wider than the screen (then zooms out): the
+        # viewport must stay the screen's width, else the overflow above is measured against the widened one
+        viewport = tab.evaluate("window.innerWidth")
         font = tab.evaluate("parseFloat(getComputedStyle(document.querySelector('td')).fontSize)")
         rows = tab.evaluate("document.querySelectorAll('#running-order tbody tr').length")
         tab.screenshot(SCREENSHOTS / f"board-{width}.png")
     assert report.problems == []
+    assert viewport == width, "the page made the browser widen its viewport: something is wider than the screen"
     assert overflow <= 0, "the board is wider than the screen: a table escapes its scroll box"
     assert font >= 12
     assert rows == 20

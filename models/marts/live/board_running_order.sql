@@ -12,7 +12,8 @@
     lapped since (crossed the line at the end of a lap after L before this car completed L) gets the laps in
     gap_*_laps and a null gap_*_s, as OpenF1 does; 'best_lap' in qualifying and practice (best lap minus the
     leader's, the car ahead's). The derived_* columns always hold the lap-crossing figures (races and sprints),
-    so both sources can be compared.
+    so both sources can be compared. A negative lap-crossing time is left null: the other car crossed the line at
+    the end of lap L after this one (it was behind then: a pass since, or this car has stopped).
     has_stopped: in a race or sprint, the leader has completed more laps since the car's last completed lap than
     the car was laps down then, plus one: the car no longer completes laps (retired, or in the garage); its
     gaps are those of its last lap (OpenF1's intervals keep sending stale figures for such cars).
@@ -387,9 +388,10 @@ derived_gaps as (
         session_key,
         driver_number,
         max(case when rival_kind = 'leader' and laps_behind > 0 then laps_behind end) as gap_to_leader_laps,
-        max(case when rival_kind = 'leader' and laps_behind = 0 then behind_s end) as gap_to_leader_s,
+        max(case when rival_kind = 'leader' and laps_behind = 0 and behind_s >= 0 then behind_s end)
+            as gap_to_leader_s,
         max(case when rival_kind = 'ahead' and laps_behind > 0 then laps_behind end) as interval_laps,
-        max(case when rival_kind = 'ahead' and laps_behind = 0 then behind_s end) as interval_s
+        max(case when rival_kind = 'ahead' and laps_behind = 0 and behind_s >= 0 then behind_s end) as interval_s
     from crossings
     group by session_key, driver_number
 

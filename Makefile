@@ -306,6 +306,10 @@ whatif: export OPENF1_WHATIF_STRATEGY = $(value STRATEGY)
 whatif: $(INSTALLED) ## A strategy's race time and position by the model, beside the real ones: SESSION=<key>|latest DRIVER=<number> STRATEGY="M:1-18,H:19-57"
 	@$(PY) -m whatif
 
+.PHONY: bench-live
+bench-live: $(INSTALLED) $(SAMPLE_DIR)/.complete ## Live mode's figures: a simulated race at x20 through the live loop; delay to the board p50/p95, CPU per cycle
+	@$(PY) -m bench.live --snapshot "$(SAMPLE_DIR)" --speed $(or $(SPEED),20)
+
 .PHONY: bench-strategy
 bench-strategy: $(INSTALLED) ## The strategy engine's figures on the published copy: backtest error, pit loss vs TUM's range, VSC/SC vs green
 	@$(PY) -m bench.strategy --warehouse "$(PUBLISHED)"
@@ -387,6 +391,7 @@ serve: $(INSTALLED) ## Serve a snapshot over HTTP like api.openf1.org: SNAPSHOT=
 
 # ---- live weekend mode (live/): make live ---------------------------------------------------------------------
 TRANSPORT ?= rest#           make live: rest (polling, within the request budget) | mqtt (OpenF1's push channel)
+BUDGET ?= 30/10#             make live: at most this many requests per this many seconds, every endpoint together
 # the board: reports/live/board.html for the default warehouse, reports/live-<name>/ beside reports/site-<name>/
 BOARD ?= $(patsubst reports/site%,reports/live%,$(REPORT_DIR))/board.html
 LIVE_TARGET := $(DBT_TARGET_PATH)-live
@@ -402,7 +407,7 @@ live: $(INSTALLED) ## Follow a session as it runs: warehouse + strategy board (B
 _live:
 	@$(GUARD_WAREHOUSE)
 	@mkdir -p "$(LIVE_TARGET)"
-	@$(PY) -m live $(LIVE_FROM) --session "$(or $(SESSION),latest)" --transport $(TRANSPORT) \
+	@$(PY) -m live $(LIVE_FROM) --session "$(or $(SESSION),latest)" --transport $(TRANSPORT) --rate-limit "$(BUDGET)" \
 		$(if $(and $(filter 1 true yes,$(TELEMETRY)),$(filter command line,$(origin TELEMETRY))),--telemetry) \
 		--warehouse "$(WAREHOUSE)" --published "$(PUBLISHED)" --board "$(BOARD)" --dbt-target "$(LIVE_TARGET)" \
 		--cycle-log "$(LIVE_TARGET)/cycles.jsonl" --handover-file "$(LIVE_TARGET)/handover"

@@ -50,6 +50,7 @@ class LiveOptions:
     wait_poll_s: float = 30.0  # before the session starts
     red_flag_poll_s: float = 10.0
     strategy_every: int = 5  # the strategy marts: every this many cycles with new laps, and at the end
+    rest_every: int = 20  # MQTT: a REST fetch every this many cycles too (QoS 0 may drop a message unseen)
     refresh_s: int = 5  # the board's meta refresh
     cycle_log: Path | None = None
     max_cycles: int | None = None  # tests: stop after this many cycles
@@ -235,6 +236,8 @@ class LiveRun:
             self.options.say(f"  {problem}")
         if self.mqtt.take_backfill():  # connected again: what was published meanwhile is lost to MQTT
             self.options.say("  MQTT connected: fetching what is new over REST (messages are not kept for us)")
+            new += self.feed.fetch()
+        elif self.cycles % self.options.rest_every == 0:
             new += self.feed.fetch()
         return new
 

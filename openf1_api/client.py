@@ -11,7 +11,8 @@
   ``RetryPolicy.max_attempts`` attempts in all; then ``OpenF1Error`` ("… still failing after 6 attempts").
 - **401 with credentials** (``OPENF1_USERNAME``/``OPENF1_PASSWORD``): the bearer token expired or was revoked:
   a new one is fetched once and the request retried; a second 401 raises ``AuthenticationError``. A token is
-  also renewed a minute before the ``expires_in`` it came with.
+  also renewed a minute (a quarter of its life, if shorter) before the ``expires_in`` it came with. Token
+  requests count against the request budget.
 - **401 without credentials**: OpenF1 serves only authenticated users while a session is live:
   ``SessionInProgressError``, "authenticate (OPENF1_USERNAME/OPENF1_PASSWORD) or wait until the session ends".
 - **Unreachable** (DNS or routing failure, or no connection before any answer): ``UnreachableError`` at once,
@@ -156,6 +157,7 @@ class OpenF1Client:
         self.retries = 0
         self._token: str | None = None
         self._token_expires = 0.0
+        self._token_margin = 60.0
         self._token_lock = threading.Lock()
         self._counting = threading.Lock()  # telemetry fetches from several threads
         self._contacted = False  # a refused connection before any answer means a wrong address, not a blip
@@ -176,17 +178,15 @@ class OpenF1Client:
         return self._server_date + timedelta(seconds=time.monotonic() - self._server_date_at)
 
     def bearer_token(self) -> str:
-        """A token valid for at least a minute more (fetched or renewed as ``get`` would), for other channels
+        """A token not due for renewal (fetched or renewed as ``get`` would), for other channels
         that take it as their password (OpenF1's MQTT broker). Needs credentials."""
         if not self.has_credentials:
             raise AuthenticationError(f"{self.source_label}: a token needs OPENF1_USERNAME/OPENF1_PASSWORD")
         for attempt in range(1, self.retry.max_attempts + 1):
-            self.rate_limit.wait()
             with self._token_lock:
-                if self._token is not None and time.monotonic() <= self._token_expires - 60:
+                if self._token is not None and time.monotonic() <= self._token_expires - self._token_margin:
                     return self._token
-                with self._counting:
-                    self.requests_sent += 1
+                self.rate_limit.wait()
                 answer = self._new_token()
                 if answer is None and self._token is not None:
                     return self._token
@@ -308,7 +308,8 @@ class OpenF1Client:
         headers: dict[str, str] = {}
         if self.has_credentials:
             with self._token_lock:
-                if self._token is None or time.monotonic() > self._token_expires - 60:
+                if self._token is None or time.monotonic() > self._token_expires - self._token_margin:
+                    self.rate_limit.wait()  # a token request counts against the request budget too
                     answer = self._new_token()
                     if answer is not None:
                         return answer
@@ -352,7 +353,9 @@ class OpenF1Client:
                 f"{self.source_label} refused the credentials in OPENF1_USERNAME/OPENF1_PASSWORD "
                 f"(HTTP {response.status_code}); check them, or unset both to go without a token"
             ) from None
-        self._token_expires = time.monotonic() + float(answer.get("expires_in", TOKEN_LIFETIME_S))
+        lifetime = float(answer.get("expires_in", TOKEN_LIFETIME_S))
+        self._token_expires = time.monotonic() + lifetime
+        self._token_margin = min(60.0, lifetime / 4)  # renewed this long before it expires
         return None
 
     def _retried(self, note: str) -> None:

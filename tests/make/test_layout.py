@@ -10,6 +10,7 @@ TESTED = {
     "bi": "bi",
     "bigquery": "bigquery",
     "features_export": "features_export",
+    "live": "live",
     "loader": "dlt_pipelines",
     "make": "Makefile",
     "models": "models",

@@ -399,7 +399,7 @@ LIVE_TARGET := $(DBT_TARGET_PATH)-live
 LIVE_FROM = $(if $(filter live http://% https://%,$(SOURCE)),--source "$(SOURCE)",--replay "$(LOAD_FROM)" --speed $(or $(SPEED),20))
 
 .PHONY: live
-live: $(INSTALLED) ## Follow a session as it runs: warehouse + strategy board (BOARD) kept current, then make build [SESSION=latest] [TRANSPORT=rest|mqtt]
+live: $(INSTALLED) $(if $(filter sample,$(SOURCE)),$(SAMPLE_DIR)/.complete) ## Follow a session as it runs: warehouse + strategy board (BOARD) kept current, then make build [SESSION=latest] [TRANSPORT=rest|mqtt]
 	@$(if $(IS_BIGQUERY),echo "error: make live builds into DuckDB: run it without DESTINATION=bigquery (make build DESTINATION=bigquery after the session)" >&2; exit 2)
 	@$(LOCKED) $(MAKE) _live
 

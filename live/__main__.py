@@ -152,6 +152,11 @@ def follow(args: argparse.Namespace, run: LiveRun, say: Callable[[str], None]) -
         limit = RateLimiter(int(count), float(seconds or 1))
     except ValueError:
         raise LiveError(f"--rate-limit {args.rate_limit}: give REQUESTS/SECONDS, e.g. 30/10") from None
+    if args.source == "live" and not (os.environ.get("OPENF1_USERNAME") and os.environ.get("OPENF1_PASSWORD")):
+        raise LiveError(
+            "OpenF1 serves a running session to accounts only: set OPENF1_USERNAME and OPENF1_PASSWORD "
+            "(or try it offline: make live SOURCE=sample)"
+        )
     run.client = OpenF1Client(
         base_url,
         rate_limit=limit,

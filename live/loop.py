@@ -133,26 +133,32 @@ class LiveRun:
         say(f"{self.followed.label} is running: following it over {self.options.transport.upper()}")
         self.start_mqtt()
         failing_since: float | None = None
+        failures = 0
+        finishing = False
         phase = sessions.Phase.RUNNING
         while True:
             started = time.monotonic()
-            figures = self.cycle()
+            figures = self.cycle(final=finishing)
             phase = sessions.Phase(figures.phase) if figures.phase else phase
             if figures.problem:
+                failures += 1
                 failing_since = failing_since or started
                 if time.monotonic() - failing_since > GIVE_UP_AFTER_S:
                     raise LiveError(f"{figures.problem} for {GIVE_UP_AFTER_S / 60:.0f} min: stopping; make live again")
             else:
-                failing_since = None
+                failures, failing_since = 0, None
             self._log(figures)
             say(self._line(figures))
             if phase is sessions.Phase.FINISHED and not figures.problem:
-                return phase
+                if finishing:
+                    return phase
+                finishing = True  # one more cycle: what became visible while this one fetched, and the strategy
+                continue
             if self.options.max_cycles is not None and self.cycles >= self.options.max_cycles:
                 return phase
             pause = self.options.red_flag_poll_s if phase is sessions.Phase.RED_FLAG else self.options.poll_s
-            if figures.problem:
-                pause = min(30.0, max(pause, 2.0 ** min(5, self.cycles)))
+            if failures:
+                pause = min(30.0, max(pause, 2.0**failures))
             time.sleep(max(0.0, started + pause - time.monotonic()))
 
     def wait_for_start(self) -> None:
@@ -186,13 +192,12 @@ class LiveRun:
             f"{start.isoformat(timespec='minutes')}, {when} by the server's clock; following its status, not the clock"
         )
 
-    def cycle(self) -> CycleFigures:
+    def cycle(self, final: bool = False) -> CycleFigures:
         assert self.followed is not None and self.records is not None and self.feed is not None
         self.cycles += 1
         figures = CycleFigures(number=self.cycles, fetch_started=time.time())
         cpu = _cpu_s()
         requests_before = self.feed.requests
-        laps_before = self.records.count("laps")
         try:
             figures.new_records = self.fetch()
         except (SessionInProgressError, AuthenticationError):
@@ -200,24 +205,24 @@ class LiveRun:
         except OpenF1Error as error:
             figures.problem = str(error)
         figures.requests = self.feed.requests - requests_before
-        phase = sessions.phase(self.records, self.client.server_now())
+        phase = sessions.phase(self.records, self.client.server_now(), self.followed.session)
         figures.phase = phase.value
         changed = self.records.take_changed()
         parents = None
         if not self.board_ready:
             parents = (self.followed.meeting, self.followed.session)
-        if changed or parents is not None:
-            new_laps = "laps" in changed and self.records.count("laps") >= laps_before
+        if changed or parents is not None or final:
+            new_laps = "laps" in changed
             if new_laps:
                 self.cycles_with_laps += 1
-            strategy = phase is sessions.Phase.FINISHED or (
-                new_laps and self.cycles_with_laps % self.options.strategy_every == 1
-            )
+            strategy = final or (new_laps and (self.cycles_with_laps - 1) % self.options.strategy_every == 0)
             try:
                 self.rebuild(figures, changed, parents, strategy)
-            except (OpenF1Error, LiveError) as error:
+            except (SessionInProgressError, AuthenticationError):
+                raise
+            except Exception as error:  # dbt, the copy, the page: one line, and the next cycle tries again
                 self.records.mark_all_changed()
-                figures.problem = str(error)
+                figures.problem = error.args[0] if isinstance(error, LiveError) else _one_line(repr(error))
         figures.cpu_s = _cpu_s() - cpu
         figures.newest = {
             name: str(self.records.newest(name, "date_start" if name == "laps" else "date"))
@@ -229,7 +234,8 @@ class LiveRun:
     def fetch(self) -> int:
         assert self.feed is not None and self.records is not None
         if self.mqtt is None:
-            return self.feed.fetch()
+            extra = ("drivers",) if self.cycles % self.options.rest_every == 0 else ()
+            return self.feed.fetch((*self.endpoints, *extra))
         new = sum(self.records.merge_message(name, message) for name, message in self.mqtt.drain())
         problem = self.mqtt.take_problem()
         if problem:
@@ -238,7 +244,7 @@ class LiveRun:
             self.options.say("  MQTT connected: fetching what is new over REST (messages are not kept for us)")
             new += self.feed.fetch()
         elif self.cycles % self.options.rest_every == 0:
-            new += self.feed.fetch()
+            new += self.feed.fetch((*self.endpoints, "drivers"))
         return new
 
     def rebuild(
@@ -264,7 +270,10 @@ class LiveRun:
         if not self.board_ready:
             selections.insert(0, FIRST_BUILD)
         for selection in selections:
-            run = self.dbt.build_selected(selection, allow_empty=selection is FIRST_BUILD)
+            try:
+                run = self.dbt.build_selected(selection, allow_empty=selection is FIRST_BUILD)
+            except Exception as error:  # DbtFailed: no node could run (the warehouse cannot be opened, …)
+                raise LiveError(f"dbt build {' '.join(selection)} could not run ({_one_line(error)})") from None
             if not run.passed:
                 failed = run.failures[0] if run.failures else None
                 what = f"{failed.name}: {failed.message}" if failed else run.error
@@ -273,12 +282,18 @@ class LiveRun:
         figures.dbt_s = time.monotonic() - started
         started = time.monotonic()
         live_copy = live_copy_path(self.options.published)
-        publish_board(self.options.warehouse, board_tables(self.options.dbt_target / "manifest.json"), live_copy)
+        try:
+            publish_board(self.options.warehouse, board_tables(self.options.dbt_target / "manifest.json"), live_copy)
+        except Exception as error:
+            raise LiveError(f"the board's marts could not be copied to {live_copy} ({_one_line(error)})") from None
         figures.publish_s = time.monotonic() - started
         started = time.monotonic()
         from reports.board import render_board
 
-        render_board(live_copy, self.options.board, self.followed.key, self.options.refresh_s)
+        try:
+            render_board(live_copy, self.options.board, self.followed.key, self.options.refresh_s)
+        except Exception as error:
+            raise LiveError(f"the board {self.options.board} could not be written ({_one_line(error)})") from None
         figures.render_s = time.monotonic() - started
         figures.board_written = time.time()
         self.board_ready = True

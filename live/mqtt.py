@@ -40,7 +40,7 @@ class MqttFeed:
 
         self.settings, self.api, self.endpoints = settings, client, tuple(endpoints)
         self.messages: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
-        self.needs_backfill = True  # the first connect, and every reconnect, is followed by a REST backfill
+        self.needs_backfill = True  # the first subscription, and every one after a reconnect: a REST backfill
         self.connects = 0
         self.refusals = 0
         self.problem = ""
@@ -54,6 +54,7 @@ class MqttFeed:
         self._mqtt.on_connect = self._on_connect
         self._mqtt.on_disconnect = self._on_disconnect
         self._mqtt.on_message = self._on_message
+        self._mqtt.on_subscribe = self._on_subscribe
         self._login()
 
     def _login(self) -> None:
@@ -102,9 +103,12 @@ class MqttFeed:
                 self.problem = f"MQTT login refused and no new token ({error})"
             return
         self.connects += 1
+        client.subscribe([(f"v1/{name}", 0) for name in self.endpoints])
+
+    def _on_subscribe(self, client: Any, userdata: Any, mid: Any, reason_codes: Any, properties: Any) -> None:
+        # subscribed: from now on the broker sends us what is published; what came before is for the backfill
         with self._lock:
             self.needs_backfill = True
-        client.subscribe([(f"v1/{name}", 0) for name in self.endpoints])
 
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason_code: Any, properties: Any) -> None:
         self.problem = f"MQTT disconnected ({reason_code}): reconnecting"

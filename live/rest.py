@@ -5,17 +5,22 @@ cursors filter only on fields that never change for a record (``date``, ``lap_nu
 answer (``>=``): a record seen again is merged away by ``records.SessionRecords``. Small tables whose rows
 change as the session runs (stints: ``lap_end`` grows; the classification) are fetched whole.
 
-- time series (position, intervals, pit, race control, weather, telemetry): ``date>=`` the newest date seen,
-  less ``OVERLAP`` (a record can be published a few seconds after its own time);
+- time series (position, intervals, telemetry): ``date>=`` the newest date seen, less ``OVERLAP`` (a record
+  can be published a few seconds after its own time);
 - laps: ``lap_number>=`` the lowest lap still being driven by a running car, less one (sector times fill in
   after the next lap has started); a car that stopped lapping ``RETIRED_AFTER`` ago no longer holds it back;
-- stints, session_result, drivers: the whole session.
+- stints, pit, race control, weather, session_result, drivers: the whole session (a few hundred rows at most;
+  a pit row is published when the car leaves the lane, after rows dated later).
+
+The cursors stand on what came over REST only (``seen``), never on what MQTT brought meanwhile: after a
+reconnect the backfill asks from where REST last stopped, so the records published while MQTT was away are
+asked for.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from live.records import SessionRecords, parse_time
@@ -23,8 +28,7 @@ from openf1_api import OpenF1Client
 
 OVERLAP = timedelta(seconds=10)
 RETIRED_AFTER = timedelta(minutes=10)
-TIME_SERIES = ("position", "intervals", "pit", "race_control", "weather", "car_data", "location")
-WHOLE = ("stints", "session_result", "drivers")
+TIME_SERIES = ("position", "intervals", "car_data", "location")
 # what a cycle asks for, in this order (the issue's list; telemetry only when asked for)
 LIVE_ENDPOINTS = ("laps", "intervals", "position", "pit", "stints", "race_control", "weather", "session_result")
 TELEMETRY_ENDPOINTS = ("car_data", "location")
@@ -38,7 +42,11 @@ class RestFeed:
     records: SessionRecords
     endpoints: Sequence[str]
     requests: int = 0
-    newest_seen: dict[str, datetime] = field(default_factory=dict)  # per endpoint, for the latency figures
+    seen: SessionRecords | None = None  # what came over REST: the cursors' ground
+
+    def __post_init__(self) -> None:
+        if self.seen is None:
+            self.seen = SessionRecords(self.records.session_key)
 
     def fetch(self, endpoints: Sequence[str] | None = None, on_done: Callable[[str, int], None] | None = None) -> int:
         """Fetch ``endpoints`` (default all) from their cursors and merge them; returns the records new or
@@ -49,10 +57,9 @@ class RestFeed:
             answer = self.client.get(name, self.query(name))
             self.requests += 1
             new = self.records.merge(name, answer)
+            assert self.seen is not None
+            self.seen.merge(name, answer)
             changed += new
-            newest = max((d for d in (parse_time(r.get("date")) for r in answer) if d is not None), default=None)
-            if newest is not None and (name not in self.newest_seen or newest > self.newest_seen[name]):
-                self.newest_seen[name] = newest
             if on_done is not None:
                 on_done(name, new)
         return changed
@@ -70,12 +77,14 @@ class RestFeed:
         return filters
 
     def _newest_date(self, name: str) -> datetime | None:
-        dates = (parse_time(r.get("date")) for r in self.records.rows(name))
+        assert self.seen is not None
+        dates = (parse_time(r.get("date")) for r in self.seen.rows(name))
         return max((d for d in dates if d is not None), default=None)
 
     def lowest_open_lap(self) -> int | None:
         """One below the lowest lap a running car is on (None before any lap)."""
-        laps = self.records.rows("laps")
+        assert self.seen is not None
+        laps = self.seen.rows("laps")
         if not laps:
             return None
         last: dict[int, tuple[int, datetime | None]] = {}

@@ -96,12 +96,31 @@ def status_of(race_control: list[dict[str, Any]]) -> str | None:
     return str(latest["message"]).upper().removeprefix("SESSION ").strip()
 
 
-def phase(records: SessionRecords, server_now: datetime | None) -> Phase:
-    """Where the session stands, from what was received (and the server's clock for the quiet rule)."""
+def is_qualifying(session: dict[str, Any] | None) -> bool:
+    name = f"{(session or {}).get('session_type', '')} {(session or {}).get('session_name', '')}".lower()
+    return "qualifying" in name or "shootout" in name
+
+
+def phase(records: SessionRecords, server_now: datetime | None, session: dict[str, Any] | None = None) -> Phase:
+    """Where the session stands, from what was received (and the server's clock for the quiet rule).
+
+    Qualifying may mark each part "SESSION FINISHED": there it ends only with its third part's (or, without
+    ``qualifying_phase``, once nothing new came for ``QUIET_END`` after it)."""
     race_control = records.rows("race_control")
     status = status_of(race_control)
     if status == "FINISHED":
-        return Phase.FINISHED
+        if not is_qualifying(session):
+            return Phase.FINISHED
+        finished = max(
+            (r for r in race_control if r.get("category") == "SessionStatus"),
+            key=lambda r: (str(r.get("date") or ""), str(r.get("message"))),
+        )
+        part = finished.get("qualifying_phase")
+        newest = newest_record(records)
+        quiet = server_now is not None and newest is not None and server_now - newest >= QUIET_END
+        if part == 3 or (part is None and quiet):
+            return Phase.FINISHED
+        return Phase.RUNNING
     started = status in ("STARTED", "RESUMED") or bool(records.rows("laps") or records.rows("position"))
     if not started and status is None:
         return Phase.WAITING

@@ -187,7 +187,11 @@ class OpenF1Client:
                 if self._token is not None and time.monotonic() <= self._token_expires - self._token_margin:
                     return self._token
                 self.rate_limit.wait()
-                answer = self._new_token()
+                try:
+                    answer = self._new_token()
+                except requests.exceptions.RequestException as error:  # a blip: tried again like a 5xx
+                    self._retried(f"  /token failed ({_reason(error)}): retry {attempt}")
+                    answer = (0, {}, b"")
                 if answer is None and self._token is not None:
                     return self._token
             time.sleep(self.retry.backoff(attempt))

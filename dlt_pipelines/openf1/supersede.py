@@ -36,6 +36,8 @@ def drop_superseded(pipeline: dlt.Pipeline, tables: Iterable[str]) -> dict[str, 
                 )
             except DatabaseUndefinedRelation:
                 continue
+            if loaded is None:  # BigQuery's client answers None for a table not created yet (no telemetry loaded)
+                continue
             newest: dict[int, float] = {}
             for session, load_id, _ in loaded:
                 if load_id in completed:  # load ids are the load's start time in seconds

@@ -73,22 +73,14 @@ def test_cursors_overlap_and_a_retired_car_does_not_hold_the_laps_back() -> None
     rows = [lap(1, n, (start + timedelta(seconds=90 * n)).isoformat()) for n in range(1, 31)]
     rows += [lap(2, n, (start + timedelta(seconds=92 * n)).isoformat()) for n in range(1, 29)]
     rows += [lap(3, n, (start + timedelta(seconds=90 * n)).isoformat()) for n in range(1, 4)]  # stopped on lap 3
-    records.merge("laps", rows)
+    assert feed.seen is not None
+    feed.seen.merge("laps", rows)
     assert feed.query("laps") == [("session_key", "=", KEY), ("lap_number", ">=", 27)]
-    records.merge(
-        "position",
-        [
-            {
-                "session_key": KEY,
-                "meeting_key": 1,
-                "driver_number": 1,
-                "position": 1,
-                "date": "2025-03-01T15:10:00+00:00",
-            }
-        ],
-    )
+    position = {"session_key": KEY, "meeting_key": 1, "driver_number": 1, "position": 1}
+    feed.seen.merge("position", [position | {"date": "2025-03-01T15:10:00+00:00"}])
     assert feed.query("position") == [("session_key", "=", KEY), ("date", ">=", "2025-03-01T15:09:50+00:00")]
-    assert feed.query("stints") == [("session_key", "=", KEY)]
+    for whole in ("stints", "pit", "race_control", "weather", "session_result"):
+        assert feed.query(whole) == [("session_key", "=", KEY)]
 
 
 def race_control(date: str, category: str, flag: str | None = None, message: str = "") -> dict:
@@ -123,6 +115,20 @@ def test_the_phase_follows_session_status_not_the_clock() -> None:
     assert session.phase(records, now) is session.Phase.FINISHED
 
 
+def test_qualifying_ends_with_its_third_part_not_the_first() -> None:
+    records = SessionRecords(KEY)
+    qualifying = {"session_type": "Qualifying", "session_name": "Qualifying"}
+    now = datetime.fromisoformat("2025-03-01T15:20:00+00:00")
+    records.merge("laps", [lap(1, 5, "2025-03-01T15:10:00+00:00")])
+    q1_over = race_control("2025-03-01T15:18:00+00:00", "SessionStatus", message="SESSION FINISHED")
+    records.merge("race_control", [q1_over | {"qualifying_phase": 1}])
+    assert session.phase(records, now, qualifying) is session.Phase.RUNNING
+    assert session.phase(records, now) is session.Phase.FINISHED  # a race would be over
+    q3_over = race_control("2025-03-01T15:58:00+00:00", "SessionStatus", message="SESSION FINISHED")
+    records.merge("race_control", [q3_over | {"qualifying_phase": 3}])
+    assert session.phase(records, now, qualifying) is session.Phase.FINISHED
+
+
 def test_without_status_rows_the_chequered_flag_and_a_quiet_spell_end_it() -> None:
     records = SessionRecords(KEY)
     records.merge("laps", [lap(1, 57, "2025-03-01T16:38:00+00:00")])
@@ -130,3 +136,15 @@ def test_without_status_rows_the_chequered_flag_and_a_quiet_spell_end_it() -> No
     newest = datetime.fromisoformat("2025-03-01T16:40:00+00:00")
     assert session.phase(records, newest + timedelta(minutes=9)) is session.Phase.RUNNING
     assert session.phase(records, newest + session.QUIET_END) is session.Phase.FINISHED
+
+
+def test_what_mqtt_brought_does_not_move_the_rest_cursors() -> None:
+    """After a reconnect the backfill must ask from where REST stopped, not from the first message since."""
+    records = SessionRecords(KEY)
+    feed = RestFeed(client=None, records=records, endpoints=())  # type: ignore[arg-type]
+    assert feed.seen is not None
+    position = {"session_key": KEY, "meeting_key": 1, "driver_number": 1, "position": 1}
+    feed.seen.merge("position", [position | {"date": "2025-03-01T15:10:00+00:00"}])
+    records.merge("position", [position | {"date": "2025-03-01T15:10:00+00:00"}])
+    records.merge_message("position", position | {"date": "2025-03-01T15:15:00+00:00", "_id": 5, "_key": "k"})
+    assert feed.query("position") == [("session_key", "=", KEY), ("date", ">=", "2025-03-01T15:09:50+00:00")]

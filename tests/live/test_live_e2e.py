@@ -327,7 +327,8 @@ def test_rest_follows_a_race_through_a_server_restart_token_expiry_and_errors(
     server = Server(free_port(), tmp_path / "server.log")
     # OpenF1's budget on the server too (30 requests per 10 s: the loop must never be refused for going over),
     # tokens lasting 4 s (refreshed without a gap), bursts of 429s and some 5xx answers (waited out, retried)
-    faults = ("--token-seconds", "4", "--rate-limit", "30/10", "--faults", "burst_429=2,burst_every=60,error_rate=0.03")
+    injected = "burst_429=2,burst_every=60,error_rate=0.1,seed=3"
+    faults = ("--token-seconds", "4", "--rate-limit", "30/10", "--faults", injected)
     server.start(race["pause_at"], PAUSED, *faults)
 
     def restart() -> None:  # the server goes away for a while, then comes back with the clock running

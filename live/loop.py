@@ -13,6 +13,7 @@ import resource
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from live import session as sessions
 from live.load import LiveLoader
 from live.mqtt import MqttFeed, MqttSettings
 from live.publish import board_tables, live_copy_path, publish_board
-from live.records import SessionRecords
+from live.records import SessionRecords, parse_time
 from live.rest import LIVE_ENDPOINTS, TELEMETRY_ENDPOINTS, RestFeed
 from openf1_api import AuthenticationError, OpenF1Client, OpenF1Error, SessionInProgressError
 
@@ -30,6 +31,7 @@ STRATEGY_SELECTOR = "live_strategy"
 # a build gets the ones the board reads once, first
 FIRST_BUILD = ["--select", "+tag:board,config.materialized:view +tag:board,resource_type:seed"]
 GIVE_UP_AFTER_S = 1800.0  # the server unanswering this long (real seconds): stop, say so
+AFTER_FINISH = timedelta(minutes=30)  # at most this long (server time) following a finished session to its end
 
 
 class LiveError(Exception):
@@ -94,6 +96,7 @@ class LiveRun:
         self.cycles = 0
         self.cycles_with_laps = 0
         self.board_ready = False
+        self.finished_seen_at: datetime | None = None
 
     # -- setup ---------------------------------------------------------------------------------------------------
     def follow(self) -> sessions.Followed:
@@ -152,14 +155,34 @@ class LiveRun:
             if phase is sessions.Phase.FINISHED and not figures.problem:
                 if finishing:
                     return phase
-                finishing = True  # one more cycle: what became visible while this one fetched, and the strategy
-                continue
+                # what comes after the flag (weather, stewards' notes) until the timetable's end, then one more
+                # cycle with the strategy marts: the hand-over build then fetches the session complete
+                finishing = self._past_timetable()
+                if finishing:
+                    continue
             if self.options.max_cycles is not None and self.cycles >= self.options.max_cycles:
                 return phase
             pause = self.options.red_flag_poll_s if phase is sessions.Phase.RED_FLAG else self.options.poll_s
             if failures:
                 pause = min(30.0, max(pause, 2.0**failures))
             time.sleep(max(0.0, started + pause - time.monotonic()))
+
+    def _past_timetable(self) -> bool:
+        """After the finish: whether the server's clock has passed the session's scheduled end (at most
+        ``AFTER_FINISH`` after the finish was seen; at once when the server gives no clock)."""
+        assert self.followed is not None
+        now = self.client.server_now() if self.client is not None else None
+        if now is None:
+            return True
+        if self.finished_seen_at is None:
+            self.finished_seen_at = now
+            end = parse_time(self.followed.session.get("date_end"))
+            if end is not None and end > now:
+                self.options.say(
+                    f"  finished: following until the timetable's end, {end.isoformat(timespec='minutes')}"
+                )
+        end = parse_time(self.followed.session.get("date_end"))
+        return now >= min(end or now, self.finished_seen_at + AFTER_FINISH)
 
     def wait_for_start(self) -> None:
         """Poll race control, laps and the drivers until the session runs: cheap while it is far off."""

@@ -288,8 +288,10 @@ def check_the_end(warehouse: Path, batch: Path, output: str, log: list[dict[str,
     assert "handing over to make build" in output, output[-3000:]
     assert re.search(r"Report: ", output), output[-3000:]  # make build's last line: the normal build ran
     assert log[-1]["phase"] == "finished"
-    idle = [c for c in log if c["board_written"] is None and not c["problem"]]
-    assert idle and max(c["cpu_s"] for c in idle) < 0.5, "a cycle with nothing new must cost its requests only"
+    idle = sorted(c["cpu_s"] for c in log if c["board_written"] is None and not c["problem"])
+    rebuilt = sorted(c["cpu_s"] for c in log if c["board_written"] is not None)
+    # a cycle with nothing new costs its requests only (the process's CPU: MQTT's thread counts too)
+    assert idle and idle[len(idle) // 2] < 0.3 < rebuilt[len(rebuilt) // 2], (idle, rebuilt)
     differences = warehouse_differences(warehouse, batch)
     assert differences == [], differences[:10]
     # and before the hand-over: the last load of each endpoint held the session's records as a batch holds them,

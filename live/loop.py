@@ -51,7 +51,7 @@ class LiveOptions:
     poll_s: float = 3.0  # seconds between the starts of two fetches (OpenF1 caches answers 3 s)
     wait_poll_s: float = 30.0  # before the session starts
     red_flag_poll_s: float = 10.0
-    strategy_every: int = 5  # the strategy marts: every this many cycles with new laps, and at the end
+    strategy_every: int = 10  # the strategy marts: every this many cycles with new laps, and at the end
     rest_every: int = 20  # MQTT: a REST fetch every this many cycles too (QoS 0 may drop a message unseen)
     refresh_s: int = 5  # the board's meta refresh
     cycle_log: Path | None = None
@@ -240,7 +240,7 @@ class LiveRun:
                 self.cycles_with_laps += 1
             strategy = final or (new_laps and (self.cycles_with_laps - 1) % self.options.strategy_every == 0)
             try:
-                self.rebuild(figures, changed, parents, strategy)
+                self.rebuild(figures, changed, parents, strategy, final)
             except (SessionInProgressError, AuthenticationError):
                 raise
             except Exception as error:  # dbt, the copy, the page: one line, and the next cycle tries again
@@ -276,6 +276,7 @@ class LiveRun:
         changed: dict[str, list[dict[str, Any]]],
         parents: tuple[dict[str, Any], dict[str, Any]] | None,
         strategy: bool,
+        final: bool = False,
     ) -> None:
         assert self.loader is not None and self.followed is not None
         started = time.monotonic()
@@ -286,22 +287,14 @@ class LiveRun:
         figures.loaded = {name: len(rows) for name, rows in changed.items()}
         figures.load_s = time.monotonic() - started
         started = time.monotonic()
-        # the strategy marts before the board's marts, which read them
-        selections = [["--selector", BOARD_SELECTOR]]
-        if strategy or not self.board_ready:
-            selections.insert(0, ["--selector", STRATEGY_SELECTOR])
-        if not self.board_ready:
-            selections.insert(0, FIRST_BUILD)
-        for selection in selections:
-            try:
-                run = self.dbt.build_selected(selection, allow_empty=selection is FIRST_BUILD)
-            except Exception as error:  # DbtFailed: no node could run (the warehouse cannot be opened, …)
-                raise LiveError(f"dbt build {' '.join(selection)} could not run ({_one_line(error)})") from None
-            if not run.passed:
-                failed = run.failures[0] if run.failures else None
-                what = f"{failed.name}: {failed.message}" if failed else run.error
-                raise LiveError(f"dbt build {' '.join(selection)} failed ({_one_line(what)})")
-        figures.strategy = len(selections) > 1
+        # the first and the last board wait for the strategy marts they read; in between the strategy chain runs
+        # after the board is out, so its seconds never hold a board back (the next board shows what it found)
+        before = [FIRST_BUILD] if not self.board_ready else []
+        if not self.board_ready or (strategy and final):
+            before.append(["--selector", STRATEGY_SELECTOR])
+        for selection in [*before, ["--selector", BOARD_SELECTOR]]:
+            self._dbt(selection)
+        figures.strategy = any(STRATEGY_SELECTOR in selection for selection in before)
         figures.dbt_s = time.monotonic() - started
         started = time.monotonic()
         live_copy = live_copy_path(self.options.published)
@@ -319,7 +312,21 @@ class LiveRun:
             raise LiveError(f"the board {self.options.board} could not be written ({_one_line(error)})") from None
         figures.render_s = time.monotonic() - started
         figures.board_written = time.time()
+        if strategy and not figures.strategy and self.board_ready:
+            started = time.monotonic()
+            self._dbt(["--selector", STRATEGY_SELECTOR])
+            figures.strategy, figures.dbt_s = True, figures.dbt_s + time.monotonic() - started
         self.board_ready = True
+
+    def _dbt(self, selection: list[str]) -> None:
+        try:
+            run = self.dbt.build_selected(selection, allow_empty=selection is FIRST_BUILD)
+        except Exception as error:  # DbtFailed: no node could run (the warehouse cannot be opened, …)
+            raise LiveError(f"dbt build {' '.join(selection)} could not run ({_one_line(error)})") from None
+        if not run.passed:
+            failed = run.failures[0] if run.failures else None
+            what = f"{failed.name}: {failed.message}" if failed else run.error
+            raise LiveError(f"dbt build {' '.join(selection)} failed ({_one_line(what)})")
 
     def close(self) -> None:
         if self.mqtt is not None:

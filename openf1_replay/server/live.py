@@ -50,7 +50,6 @@ LIVE_DB = "live_mem"  # the in-memory database (attached to the store's) holding
 LEAD_MINUTES = 2.0  # default start: this many virtual minutes before the followed session's first record
 LATEST_AHEAD_S = 3600.0  # session_key=latest: the latest session starting no later than now + 60 min
 DRIVERS_AHEAD_S = 3600.0  # drivers appear when their session can become `latest`
-RESULT_ENDPOINTS = ("session_result", "starting_grid", "championship_drivers", "championship_teams")
 DATED_ENDPOINTS = ("position", "intervals", "pit", "race_control", "weather", "team_radio", "overtakes")
 SCHEDULE_ENDPOINTS = ("meetings", "sessions")
 # OpenF1's `_key`: the natural key joined by "_" (datetimes as epoch ms), per endpoint

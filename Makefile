@@ -191,7 +191,8 @@ load: $(INSTALLED) ## Load OpenF1 into raw_openf1 (SOURCE, SEASON, MEETING, SESS
 _load: $(INSTALLED) $(if $(filter sample,$(SOURCE)),$(SAMPLE_DIR)/.complete)
 	@$(if $(filter sample,$(SOURCE)),echo "SOURCE=sample: loading SIMULATED data (a made-up season, not real results)")
 	@$(GUARD_WAREHOUSE)
-	@$(PY) -m dlt_pipelines.pipeline $(LOAD_ARGS)
+	@# a snapshot folder loaded whole and unchanged since is not served and fetched again (dlt_pipelines/unchanged.py)
+	@$(PY) -m dlt_pipelines.unchanged $(LOAD_ARGS) || $(PY) -m dlt_pipelines.pipeline $(LOAD_ARGS)
 
 .PHONY: transform
 transform: $(INSTALLED) ## dbt build: seeds, models and their data tests (DESTINATION picks the dbt target; UNIT_TESTS=1 adds unit tests; FULL_REFRESH=1: --full-refresh)

@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from dlt_pipelines import origin, refetch, scope, warehouse
+from dlt_pipelines import origin, refetch, scope, unchanged, warehouse
 from dlt_pipelines.openf1 import catalogue, openf1_source, supersede, telemetry
 from dlt_pipelines.openf1.source import LoadContext
 from dlt_pipelines.openf1.state import Due, LoadLedger
@@ -129,7 +129,7 @@ def _configure_dlt() -> None:
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "WARNING")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
     started = time.monotonic()
     telemetry.worker_count()  # a bad OPENF1_TELEMETRY_WORKERS is an error before anything is fetched
     results_window = refetch.results_window(args.results_window_days)  # and so is a bad amendment window
@@ -220,6 +220,15 @@ def run(args: argparse.Namespace) -> int:
         telemetry_tables = [catalogue.ENDPOINTS[e].table for e in catalogue.TELEMETRY]
         for table, rows in supersede.drop_superseded(pipeline, telemetry_tables).items():
             progress.say(f"  {table}: {rows:,} rows of earlier loads of the same sessions deleted")
+        if argv is not None and args.destination == "duckdb":  # the next load of an unchanged snapshot is skipped
+            settled = refetch.FetchPolicy(ledger, False, False)
+            still_due = any(
+                settled.due(session, endpoint) is not None
+                for session in sessions
+                if not session.get("is_cancelled")
+                for endpoint in children
+            )
+            unchanged.record(argv, still_due)
     _summary(progress, context.dropped, args, client, time.monotonic() - started, results_window)
     return 0
 
@@ -349,9 +358,10 @@ def _held_warehouse(error: BaseException, warehouse_file: str) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     try:
-        return run(args)
+        return run(args, argv)
     except _EXPECTED as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -114,3 +114,19 @@ def held_message(warehouse: Path | str, error: str) -> str | None:
         f"{warehouse} is in use by another process (PID {pid}: {program}); "
         f"close that program or stop it (kill {pid}), then run the command again"
     )
+
+
+def loads_state(warehouse: Path) -> list[object] | None:
+    """What dlt has loaded into the warehouse, in three values that change with every load (``make load`` and
+    every ``make live`` cycle alike): how many loads ``raw_openf1._dlt_loads`` records, the newest load id, the
+    newest insert. None when the file or the table is missing, or the file cannot be opened now."""
+    if not warehouse.is_file():
+        return None
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as connection:
+            row = connection.execute(
+                "select count(*), max(load_id), cast(max(inserted_at) as varchar) from raw_openf1._dlt_loads"
+            ).fetchone()
+    except duckdb.Error:
+        return None
+    return list(row) if row else None

@@ -27,7 +27,7 @@ from typing import Any, NoReturn
 import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from reports import drivers, pages, quality
+from reports import drivers, pages, quality, unchanged
 from reports import qualifying as qualifying_pages
 from reports.formatting import FILTERS
 from reports.queries import Marts
@@ -165,6 +165,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     started = time.monotonic()
+    current = unchanged.inputs_hash(args.warehouse, args.out, args.dbt_target)
+    if unchanged.is_current(args.out, current):
+        print(f"Report skipped: {args.out / 'index.html'} already shows this published copy (nothing new to render)")
+        return 0
+    unchanged.forget(args.out)
     try:
         site = render(args.warehouse, args.out, args.dbt_target)
     except duckdb.Error as error:  # a damaged file, a warehouse without the marts
@@ -175,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     except (SiteFolderError, OSError) as error:  # a missing warehouse, a folder not ours or not writable
         print(f"error: {error}".splitlines()[0], file=sys.stderr)
         return 1
+    unchanged.record(args.out, current, len(site.pages))
     for line in site.cleaned:
         print(f"note: {line}")
     print(f"Report written to {site.index} ({len(site.pages)} pages in {time.monotonic() - started:.1f}s)")

@@ -8,6 +8,7 @@ build's. Each is written beside its final name and renamed into place, so a read
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -22,9 +23,23 @@ def forget_passing_build(target: Path) -> None:
     (target / BUILD_RESULTS).unlink(missing_ok=True)
 
 
-def record_passing_build(target: Path) -> None:
-    """Copy the build's manifest and results to the names make publish reads (manifest first: results mean done)."""
-    for source, name in (("manifest.json", BUILD_MANIFEST), ("run_results.json", BUILD_RESULTS)):
-        partial = target / f".{name}"
-        shutil.copyfile(target / source, partial)
-        os.replace(partial, target / name)
+def record_passing_build(target: Path, previous: Path | None = None) -> None:
+    """Copy the build's manifest and results to the names make publish reads (manifest first: results mean done).
+
+    A build of only what changed (``state:modified+``) ran some nodes: its results are then ``previous`` (the
+    last passing build's results) with the entries of the nodes it ran replaced and its own metadata, so the
+    record still holds every node's last passing result."""
+    partial = target / f".{BUILD_MANIFEST}"
+    shutil.copyfile(target / "manifest.json", partial)
+    os.replace(partial, target / BUILD_MANIFEST)
+    partial = target / f".{BUILD_RESULTS}"
+    if previous is None:
+        shutil.copyfile(target / "run_results.json", partial)
+    else:
+        results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
+        ran = {entry["unique_id"] for entry in results["results"]}
+        before = json.loads(previous.read_text(encoding="utf-8"))["results"]
+        kept = [entry for entry in before if entry["unique_id"] not in ran]
+        results["results"] = kept + results["results"]
+        partial.write_text(json.dumps(results) + "\n", encoding="utf-8")
+    os.replace(partial, target / BUILD_RESULTS)

@@ -125,10 +125,18 @@ class Dbt:
         self.manifest = result.result
         return self.manifest
 
-    def build(self, unit_tests: bool, full_refresh: bool, on_event: EventHandler) -> BuildRun:
-        """``dbt build``: seeds, models and data tests (and unit tests); DbtFailed when no node could run."""
-        result = self._invoke(["build"], build_arguments(unit_tests, full_refresh), on_event)
+    def build(
+        self, unit_tests: bool, full_refresh: bool, on_event: EventHandler, selection: Sequence[str] = ()
+    ) -> BuildRun:
+        """``dbt build``: seeds, models and data tests (and unit tests); DbtFailed when no node could run. With a
+        ``selection`` (``["--select", "state:modified+", "--state", DIR]``), only those: none is a passing build."""
+        arguments = build_arguments(unit_tests, full_refresh)
+        if selection:
+            arguments = [*selection, *(a for a in arguments if a not in NO_EMPTY_SELECTION)]
+        result = self._invoke(["build"], arguments, on_event)
         run = result.result
+        if selection and result.success and run is not None and not getattr(run, "results", None):
+            return BuildRun(outcomes=(), passed=True)
         if run is None or not getattr(run, "results", None):
             raise DbtFailed(exception_line(result))
         outcomes = tuple(node_outcome(node_result) for node_result in run.results)

@@ -153,7 +153,10 @@ def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
         )
         pipeline = make_pipeline(args.destination, args.warehouse)
         pipeline.sync_destination()
-        _finish_interrupted_load(pipeline, progress)
+        # a run that died before its cleanup below left it to this one, for sessions this one may not load again
+        cleanup_pending = Path(pipeline.working_dir) / "supersede-pending"
+        finished_earlier = _finish_interrupted_load(pipeline, progress) or cleanup_pending.exists()
+        cleanup_pending.touch()
         ledger = LoadLedger.from_pipeline_state(
             pipeline.state, settle=timedelta(hours=args.settle_hours), results_window=results_window
         )
@@ -218,8 +221,15 @@ def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
                 meter.stop()
         # every run, telemetry or not: a run that died before this point left older or half-loaded rows behind
         telemetry_tables = [catalogue.ENDPOINTS[e].table for e in catalogue.TELEMETRY]
-        for table, rows in supersede.drop_superseded(pipeline, telemetry_tables).items():
+        # the sessions whose telemetry this run loaded: only they can have gained a newer load (every session
+        # after an earlier run that died before this point: which sessions it loaded is not known here)
+        loaded = {
+            s["session_key"] for rows in by_meeting.values() for s in rows if set(catalogue.TELEMETRY) & set(children)
+        }
+        scope_of_cleanup = None if finished_earlier else loaded
+        for table, rows in supersede.drop_superseded(pipeline, telemetry_tables, scope_of_cleanup).items():
             progress.say(f"  {table}: {rows:,} rows of earlier loads of the same sessions deleted")
+        cleanup_pending.unlink()
         if argv is not None and args.destination == "duckdb":  # the next load of an unchanged snapshot is skipped
             settled = refetch.FetchPolicy(ledger, False, False)
             still_due = any(
@@ -280,13 +290,13 @@ def _batches(
     return [batch for batch in batches if batch]
 
 
-def _finish_interrupted_load(pipeline: dlt.Pipeline, progress: RunProgress) -> None:
+def _finish_interrupted_load(pipeline: dlt.Pipeline, progress: RunProgress) -> bool:
     """A run that died after extracting leaves load packages behind: load them now. A package that cannot
     load (its jobs failed for good) is dropped: the sessions in it were never marked as loaded (the ledger
     travels in the same package), so this run fetches them again and the merge replaces their rows (telemetry:
     rows of the dropped package are never read, and are deleted once a newer load completes, see ``supersede``)."""
     if not pipeline.has_pending_data:
-        return
+        return False
     progress.say("Finishing a load an earlier run left unfinished")
     try:
         pipeline.normalize()
@@ -294,6 +304,7 @@ def _finish_interrupted_load(pipeline: dlt.Pipeline, progress: RunProgress) -> N
     except Exception as error:
         progress.say(f"  could not finish it ({type(error).__name__}); dropping it, its sessions load again")
         pipeline.drop_pending_packages()
+    return True
 
 
 def _row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:

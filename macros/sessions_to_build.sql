@@ -91,6 +91,7 @@
     {%- if sessions == '(-1)' -%}
         {{ return('') }}
     {%- endif -%}
+    {%- do forget_key_checks(sessions) -%}
     {{ return('delete from ' ~ this ~ ' where session_key in ' ~ sessions) }}
 {%- endmacro %}
 

@@ -19,7 +19,10 @@
         materialized='incremental',
         incremental_strategy=append_strategy(),
         on_schema_change='append_new_columns',
-        pre_hook="{{ delete_replaced_sessions('" ~ source_name ~ "', '" ~ table_name ~ "') }}",
+        pre_hook=[
+            "{{ reset_key_checks() }}",
+            "{{ delete_replaced_sessions('" ~ source_name ~ "', '" ~ table_name ~ "') }}",
+        ],
     ) }}
     {%- set raw_columns = {'session_key': 'int', 'meeting_key': 'int', 'date': 'ts', 'driver_number': 'int'} -%}
     {%- for raw_name in measures -%}

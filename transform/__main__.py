@@ -135,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
         print(messages.failed_line(len(failures), run.skipped, log))
         return 1
+    try:  # before the record: a build whose key checks are not recorded checks those sessions again next time
+        dbt.record_passed_key_checks()
+    except DbtFailed as error:
+        print(f"dbt build: could not record the sessions whose keys passed ({error}): see {log}")
+        return 1
     # a build of what changed: the record is the last passing build's, with the nodes this one ran replaced
     record_passing_build(target, previous=state / BUILD_RESULTS if selection else None)
     if current is not None:

@@ -163,6 +163,13 @@ class Dbt:
         error = exception_line(result) if result.exception is not None else ""
         return BuildRun(outcomes=outcomes, passed=bool(result.success) and not error, error=error)
 
+    def record_passed_key_checks(self) -> None:
+        """After a build in which every node passed: the sessions whose telemetry keys passed their test, which
+        later builds do not check again (macros/telemetry_key_checks.sql); DbtFailed if it cannot run."""
+        result = self._invoke(["run-operation", "record_passed_key_checks"], ["--no-write-json"])
+        if not result.success:
+            raise DbtFailed(exception_line(result))
+
     def raw_inventory(self) -> list[RawTable]:
         """The raw schema's tables and variant columns (macros/raw_inventory.sql); DbtFailed if it cannot run."""
         lines: list[dict[str, Any]] = []

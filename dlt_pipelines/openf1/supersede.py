@@ -12,7 +12,7 @@ complete load only, so none of these rows ever reach the marts, deleted or not.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import dlt
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
@@ -20,11 +20,17 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 _LOAD_ID = re.compile(r"\d+(\.\d+)?")
 
 
-def drop_superseded(pipeline: dlt.Pipeline, tables: Iterable[str]) -> dict[str, int]:
+def drop_superseded(
+    pipeline: dlt.Pipeline, tables: Iterable[str], sessions: Collection[int] | None = None
+) -> dict[str, int]:
     """Delete, from each of ``tables`` (session_key and _dlt_load_id columns), every session's rows of loads
     older than its newest complete load, in one statement per table. Returns rows deleted per table (tables
-    not yet created are skipped)."""
+    not yet created are skipped). ``sessions``: only those (the sessions this run loaded: no other session can
+    have gained a newer load), so the cost follows the run, not the history; None: every session."""
     deleted: dict[str, int] = {}
+    if sessions is not None and not sessions:
+        return deleted
+    only = "" if sessions is None else f" where session_key in ({', '.join(str(int(s)) for s in sorted(sessions))})"
     with pipeline.sql_client() as client:
         loads = client.make_qualified_table_name("_dlt_loads")
         completed = {str(row[0]) for row in client.execute_sql(f"select load_id from {loads} where status = 0")}
@@ -32,7 +38,7 @@ def drop_superseded(pipeline: dlt.Pipeline, tables: Iterable[str]) -> dict[str, 
             name = client.make_qualified_table_name(table)
             try:
                 loaded = client.execute_sql(
-                    f"select session_key, _dlt_load_id, count(*) from {name} group by session_key, _dlt_load_id"
+                    f"select session_key, _dlt_load_id, count(*) from {name}{only} group by session_key, _dlt_load_id"
                 )
             except DatabaseUndefinedRelation:
                 continue

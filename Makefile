@@ -105,7 +105,7 @@ REQUIRE_PUBLISHED := test -f "$(PUBLISHED)" || { echo "error: no published copy 
 # The variables are those declared with ?= in this file, the tools' ones below, and the environment's settings
 # (BIGQUERY_*, OPENF1_*, DBT_*, GOOGLE_*), which recipes read when given on the command line too.
 TOOL_VARIABLES := SPEED PAGE PORT OUT ROUNDS SEED HZ TELEMETRY_SCOPE AMEND AMEND_ROUND SNAPSHOT CSV EXPLAIN STAGES \
-	ALL_SESSIONS PUBLISHED PUBLISHED_PARQUET
+	ALL_SESSIONS SEASONS PUBLISHED PUBLISHED_PARQUET
 VARIABLES := $(sort $(shell sed -nE 's/^([A-Z_]+) \?=.*/\1/p' $(firstword $(MAKEFILE_LIST))) $(TOOL_VARIABLES))
 GIVEN_VARIABLES := $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v)))
 UNKNOWN_VARIABLES := $(filter-out $(VARIABLES) BIGQUERY_% OPENF1_% DBT_% GOOGLE_%,$(GIVEN_VARIABLES))
@@ -438,11 +438,15 @@ TEST_WAREHOUSE := warehouse/test/sample.duckdb
 
 .PHONY: test
 test: $(INSTALLED) ## Every check: ruff, sqlfluff, dbt build on the sample, pytest, BI tools on its published copy, the sample on BigQuery (emulator)
-	@$(MAKE) lint
-	@$(MAKE) test-dbt
-	@$(MAKE) pytest
-	@$(MAKE) bi-check WAREHOUSE=$(TEST_WAREHOUSE)
-	@$(MAKE) test-bigquery
+	@started=$$(date +%s); \
+	$(MAKE) lint; \
+	$(MAKE) test-dbt; \
+	$(MAKE) pytest; \
+	$(MAKE) bi-check WAREHOUSE=$(TEST_WAREHOUSE); \
+	$(MAKE) test-bigquery; \
+	mkdir -p bench/results; \
+	printf '{"seconds": %s, "finished_at": "%s", "commit": "%s"}\n' "$$(( $$(date +%s) - started ))" \
+		"$$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$$(git rev-parse --short HEAD 2>/dev/null || echo ?)" > bench/results/make-test.json
 
 .PHONY: test-fast
 test-fast: $(INSTALLED) ## The inner loop: ruff and the fast pytest cases
@@ -508,9 +512,9 @@ test-superset: $(INSTALLED) ## Superset end to end (installs .venv-superset once
 
 # ---- benchmark (not part of make test) ---------------------------------------------------------------------
 .PHONY: bench
-bench: $(INSTALLED) ## Benchmark snapshot -> marts: ROUNDS=24 [ALL_SESSIONS=1] [STAGES=simulate,limit,ingest,dbt,publish,reports,incremental]
-	@$(PY) -m bench --rounds $(or $(ROUNDS),24) $(if $(filter 1 true yes,$(ALL_SESSIONS)),--all-sessions) \
-		$(if $(STAGES),--stages $(STAGES))
+bench: $(INSTALLED) ## Benchmark snapshot -> marts, each figure beside its target: SEASONS=1..3 ROUNDS=24 [ALL_SESSIONS=1] [STAGES=simulate,limit,ingest,dbt,publish,reports,incremental,requests,feedback]
+	@$(PY) -m bench --seasons $(or $(SEASONS),1) --rounds $(or $(ROUNDS),24) \
+		$(if $(filter 1 true yes,$(ALL_SESSIONS)),--all-sessions) $(if $(STAGES),--stages $(STAGES))
 
 .PHONY: clean
 clean: ## Remove build outputs (keeps .venv and the sample)

@@ -37,10 +37,10 @@ from typing import Any
 
 import duckdb
 
-from bench import prefix, report
+from bench import prefix, report, seasons
 from bench.measure import Step, StepFailed, run_step
 
-STAGES = ("simulate", "limit", "ingest", "dbt", "publish", "reports", "incremental")
+STAGES = ("simulate", "limit", "ingest", "dbt", "publish", "reports", "incremental", "requests", "feedback")
 TELEMETRY = ("car_data", "location")
 REPO = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -48,12 +48,13 @@ DBT = str(Path(PY).with_name("dbt"))
 SNAPSHOT_LAYOUT = 2  # 2: telemetry files in answer order, listed in _index.json
 # figures of an earlier run are kept for the stages not rerun only when measured the same way: bump this when a
 # step changes what it measures (2: dbt build without unit tests, as make transform; the rebuild with nothing new)
-FIGURES_FORMAT = 2
+FIGURES_FORMAT = 3  # 3: builds through make (load, transform; nothing new: make build)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=24)
+    parser.add_argument("--seasons", type=int, default=1, help="seasons kept, up to 2025 (3: 2023-2025)")
     parser.add_argument("--all-sessions", action="store_true", help="telemetry for every session, not only races")
     parser.add_argument("--hz", type=float, default=3.7, help="telemetry sample rate (OpenF1's: 3.7)")
     parser.add_argument("--seed", type=int, default=7)
@@ -67,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
 class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        self.scope = f"r{args.rounds}-s{args.seed}-hz{args.hz:g}-{'all' if args.all_sessions else 'races'}"
+        self.scope = scope_name(args.seasons, args.rounds, args.seed, args.hz, args.all_sessions)
+        # the same warehouse with one season: what adding a round to it costs is the yardstick (issue 21)
+        self.one_season_scope = scope_name(1, args.rounds, args.seed, args.hz, args.all_sessions)
         self.work = Path(args.work).resolve()
         self.logs = self.work / "logs" / self.scope
         self.snapshot = self.work / f"snapshot-{self.scope}"
@@ -80,12 +83,15 @@ class Bench:
     # ------------------------------------------------------------------------------------------- bookkeeping
 
     def _previous(self) -> dict[str, Any]:
-        path = self.results / "latest.json"
+        path = self.results / f"{self.scope}.json"
+        if not path.is_file():
+            path = self.results / "latest.json"
         if path.is_file():
             previous = json.loads(path.read_text(encoding="utf-8"))
             if previous.get("scope") == self.scope and previous.get("format") == FIGURES_FORMAT:
                 return previous
         fresh = {"scope": self.scope, "format": FIGURES_FORMAT, "rounds": self.args.rounds}
+        fresh["seasons"] = self.args.seasons
         return fresh | {"steps": {}, "measured_at": {}}
 
     def record(self, stage: str, step: Step) -> None:
@@ -97,9 +103,15 @@ class Bench:
 
     def save(self) -> None:
         self.figures.update(report.headline(self.figures), machine=machine(), git=git_revision())
+        one_season = self.results / f"{self.one_season_scope}.json"
+        if self.args.seasons > 1 and one_season.is_file():
+            self.figures["one_season"] = report.headline(json.loads(one_season.read_text(encoding="utf-8")))
+        self.figures["make_test"] = report.recorded_make_test(self.results)
         self.results.mkdir(parents=True, exist_ok=True)
-        (self.results / "latest.json").write_text(json.dumps(self.figures, indent=1) + "\n", encoding="utf-8")
-        (self.results / "latest.md").write_text(report.markdown(self.figures), encoding="utf-8")
+        text = json.dumps(self.figures, indent=1) + "\n"
+        for name in (self.scope, "latest"):  # each scope's own, and the last run's
+            (self.results / f"{name}.json").write_text(text, encoding="utf-8")
+            (self.results / f"{name}.md").write_text(report.markdown(self.figures), encoding="utf-8")
 
     # ------------------------------------------------------------------------------------------- commands
 
@@ -115,22 +127,34 @@ class Bench:
         }
 
     def load(self, name: str, source: Path, warehouse: Path, telemetry: bool | None, stage: str) -> Step:
-        """Load telemetry only (True), every other endpoint (False), or everything with telemetry (None)."""
-        command = [PY, "-m", "dlt_pipelines.pipeline", "--source", str(source), "--warehouse", str(warehouse)]
-        command += ["--telemetry", "--endpoints", ",".join(TELEMETRY)] if telemetry else []
-        command += ["--telemetry"] if telemetry is None else []
+        """Load telemetry only (True), every other endpoint (False), or everything with telemetry (None: ``make
+        load TELEMETRY=1``, as make build loads)."""
+        if telemetry is None:
+            command = ["make", "load", f"SOURCE={source}", "TELEMETRY=1", *self.make_args(warehouse, "base")]
+        else:
+            command = [PY, "-m", "dlt_pipelines.pipeline", "--source", str(source), "--warehouse", str(warehouse)]
+            command += ["--telemetry", "--endpoints", ",".join(TELEMETRY)] if telemetry else []
         step = run_step(name, command, self.logs)
         self.record(stage, step)
         return step
 
+    def make_args(self, warehouse: Path, target: str) -> list[str]:
+        """``make`` on a bench warehouse with its own dbt target, published copy and report folder."""
+        target_path = self.work / "target" / target
+        return [
+            f"WAREHOUSE={warehouse}",
+            f"DBT_TARGET_PATH={target_path}",
+            f"DBT_LOG_PATH={target_path / 'logs'}",
+            f"REPORT_DIR={self.work / f'reports-{target}-{self.scope}'}",
+        ]
+
     def dbt_build(self, name: str, warehouse: Path, target: str, stage: str) -> tuple[Step, dict[str, Any]]:
+        """``make transform``: what make build runs (dbt build of seeds, models and data tests, its records, the
+        key checks; nothing when nothing is new)."""
         env = self.dbt_env(warehouse, target)
-        if stage in ("dbt", "incremental-base"):  # a fresh build parses from scratch; a rebuild reuses its parse
+        if stage in ("dbt", "incremental-base"):  # a fresh build parses from scratch
             shutil.rmtree(env["DBT_TARGET_PATH"], ignore_errors=True)
-        warn = '{"error": ["NoNodesForSelectionCriteria"]}'
-        command = [DBT, "build", "--target", "dev", "--warn-error-options", warn]
-        command += ["--exclude-resource-type", "unit_test"]  # as make transform (transform/runner.py)
-        step = run_step(name, command, self.logs, env)
+        step = run_step(name, ["make", "transform", *self.make_args(warehouse, target)], self.logs)
         self.record(stage, step)
         results = json.loads((Path(env["DBT_TARGET_PATH"]) / "run_results.json").read_text(encoding="utf-8"))
         manifest = json.loads((Path(env["DBT_TARGET_PATH"]) / "manifest.json").read_text(encoding="utf-8"))
@@ -139,6 +163,8 @@ class Bench:
     # ------------------------------------------------------------------------------------------- stages
 
     def simulate(self) -> None:
+        if self.args.seasons > 1 or self.args.all_sessions:  # a one-season all-sessions bench reuses 2025's
+            return self.simulate_seasons()
         a = self.args
         marker = self.snapshot / "_simulator.json"
         wanted = {"season": 2025, "rounds": a.rounds, "seed": a.seed, "hz": a.hz, "all": a.all_sessions}
@@ -155,6 +181,21 @@ class Bench:
         self.record("simulate", run_step("simulate", command, self.logs))
         (self.snapshot / ".bench.json").write_text(json.dumps(wanted), encoding="utf-8")
         self.figures["snapshot_mb"] = round(du(self.snapshot) / 2**20, 1)
+        self.stamp("simulate")
+
+    def simulate_seasons(self) -> None:
+        """Each season simulated (or reused), then side by side in one snapshot (``bench.seasons``)."""
+        a = self.args
+        folders = []
+        for season in seasons.seasons(a.seasons):
+            folder, step = seasons.simulate_season(
+                season, self.work / "seasons", a.rounds, a.seed, a.hz, a.all_sessions, self.logs
+            )
+            if step is not None:
+                self.record("simulate", step)
+            folders.append(folder)
+        seasons.assemble(folders, self.snapshot)
+        self.figures["snapshot_mb"] = round(sum(du(folder) for folder in folders) / 2**20, 1)
         self.stamp("simulate")
 
     def limit(self) -> None:
@@ -194,10 +235,7 @@ class Bench:
         self.stamp("dbt")
 
     def publish(self) -> None:
-        target = self.work / "target" / "full"
-        # make transform records a passing build this way; publish reads nothing else
-        shutil.copyfile(target / "manifest.json", target / "build_manifest.json")
-        shutil.copyfile(target / "run_results.json", target / "build_results.json")
+        target = self.work / "target" / "full"  # make transform recorded the passing build there
         out = self.work / "published" / f"warehouse-{self.scope}.duckdb"
         command = [PY, "-m", "serving.publish", "--warehouse", str(self.warehouse), "--dbt-target", str(target)]
         command += ["--out", str(out), "--parquet", str(out.with_suffix(""))]
@@ -233,19 +271,44 @@ class Bench:
         add = [self.load("add_load", self.snapshot, self.base_warehouse, None, "incremental-add")]
         step, timings = self.dbt_build("add_dbt_build", self.base_warehouse, "base", "incremental-add")
         add.append(step)
-        # the same two steps once more, with nothing new: the fixed cost of a make build, under any added round
-        noop = [self.load("noop_load", self.snapshot, self.base_warehouse, None, "incremental-noop")]
-        step, noop_timings = self.dbt_build("noop_dbt_build", self.base_warehouse, "base", "incremental-noop")
-        noop.append(step)
+        # make build publishes and renders the added round; then make build once more, with nothing new
+        build = ["make", "build", f"SOURCE={self.snapshot}", "TELEMETRY=1"]
+        build += self.make_args(self.base_warehouse, "base")
+        self.record("incremental-add", run_step("add_publish_reports", build, self.logs))
+        noop = run_step("noop_make_build", build, self.logs)
+        self.record("incremental-noop", noop)
+        said = Path(noop.log).read_text(encoding="utf-8").splitlines()
         self.figures["incremental"] = {
             "added_meeting_key": meeting,
             "base_build_s": round(sum(s.wall_s for s in base), 2),
             "add_steps_s": {s.name: s.wall_s for s in add},
             "add_dbt": timings,
-            "noop_steps_s": {s.name: s.wall_s for s in noop},
-            "noop_dbt": noop_timings,
+            "noop_make_build_s": noop.wall_s,
+            "noop_said": [line for line in said if "skipped" in line],
         }
         self.stamp("incremental")
+
+    def requests(self) -> None:
+        """The requests a season takes from the live API, and their time at the free tier (``bench.requests``)."""
+        step = run_step("requests", [PY, "-m", "bench.requests", str(self.snapshot)], self.logs)
+        self.record("requests", step)
+        self.figures["requests"] = json.loads(Path(step.log).read_text(encoding="utf-8").strip().splitlines()[-1])
+        self.stamp("requests")
+
+    def feedback(self) -> None:
+        """How long the inner loop and a new user's first build take: ``make test-fast`` here, and ``make build``
+        in a fresh clone of this commit (its venv from PyPI with an empty uv cache, as on a new machine)."""
+        self.record("feedback", run_step("make_test_fast", ["make", "test-fast"], self.logs))
+        clone = self.work / "fresh-clone"
+        shutil.rmtree(clone, ignore_errors=True)
+        subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
+        cache = self.work / "fresh-uv-cache"
+        shutil.rmtree(cache, ignore_errors=True)
+        first = ["make", "-C", str(clone), "build"]
+        self.record("feedback", run_step("first_build_fresh_clone", first, self.logs, {"UV_CACHE_DIR": str(cache)}))
+        shutil.rmtree(clone, ignore_errors=True)
+        shutil.rmtree(cache, ignore_errors=True)
+        self.stamp("feedback")
 
     def cleanup(self) -> None:
         if self.args.keep:
@@ -255,6 +318,11 @@ class Bench:
         for path in self.work.glob("warehouse-*.duckdb*"):
             path.unlink()
         shutil.rmtree(self.work / ".dlt", ignore_errors=True)
+
+
+def scope_name(seasons_kept: int, rounds: int, seed: int, hz: float, all_sessions: bool) -> str:
+    one = f"r{rounds}-s{seed}-hz{hz:g}-{'all' if all_sessions else 'races'}"
+    return one if seasons_kept == 1 else f"y{seasons_kept}-{one}"
 
 
 def raw_counts(warehouse: Path) -> dict[str, int]:
@@ -300,6 +368,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [s for s in stages if s not in STAGES]
     if unknown or not 1 <= args.rounds <= 24 or (args.rounds < 2 and "incremental" in stages):
         print(f"error: stages {','.join(STAGES)}; rounds 1-24 (2+ with incremental); got {args}", file=sys.stderr)
+        return 2
+    if not 1 <= args.seasons <= 3:
+        print(f"error: --seasons {args.seasons}: give 1 to 3 (seasons up to 2025 from 2023)", file=sys.stderr)
         return 2
     os.chdir(REPO)
     bench = Bench(args)

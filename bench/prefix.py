@@ -19,7 +19,7 @@ from openf1_replay import snapshot
 
 def last_meeting(root: Path) -> tuple[int, set[int]]:
     """The last meeting's key and its session keys."""
-    sessions = list(snapshot.iter_file(snapshot.endpoint_files(root, "sessions")[0]))
+    sessions = [s for path in snapshot.endpoint_files(root, "sessions") for s in snapshot.iter_file(path)]
     meeting = max(s["meeting_key"] for s in sessions)
     return meeting, {s["session_key"] for s in sessions if s["meeting_key"] == meeting}
 
@@ -34,7 +34,7 @@ def write_prefix(root: Path, out: Path) -> int:
         for path in snapshot.endpoint_files(root, endpoint):
             target = out / path.relative_to(root)
             target.parent.mkdir(parents=True, exist_ok=True)
-            if path.parent.name == endpoint:  # one file per session: keep or drop it whole
+            if snapshot.session_of_file(endpoint, path) is not None:  # one file per session: keep or drop it
                 if int(path.name.split(".")[0]) not in sessions:
                     os.link(path, target)
                 continue

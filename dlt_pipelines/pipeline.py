@@ -3,6 +3,7 @@
 The command line of the loader: scope, source, destination, progress and a one-screen summary. Meetings and
 sessions load first; then each meeting's sessions load in one dlt run, so a run that dies keeps every meeting
 it finished and the next run picks up from there (dlt's state in the destination remembers what is final).
+Each endpoint but telemetry takes one request per meeting (``source.endpoint_resource``).
 """
 
 from __future__ import annotations
@@ -185,6 +186,7 @@ def run(args: argparse.Namespace) -> int:
         load(meetings, sessions, parents=True)
         meter = None if args.quiet else progress.measure(lambda: client.requests_sent - client.retries)
         by_meeting: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        asked: dict[int, set[str]] = defaultdict(set)  # light endpoints a session of the meeting already asks for
         for session in sessions:
             if session.get("is_cancelled"):
                 continue
@@ -196,7 +198,11 @@ def run(args: argparse.Namespace) -> int:
             again = policy.results_again(dues)
             if again is not None:
                 progress.results_again[again] += 1
-            progress.expect(session, todo, window, _note(todo, again, results_window))
+            meeting = session.get("meeting_key")
+            shared = frozenset(asked[meeting] & todo) if meeting is not None else frozenset()
+            progress.expect(session, todo, window, _note(todo, again, results_window), shared)
+            if meeting is not None:
+                asked[meeting].update(e for e in todo if not catalogue.ENDPOINTS[e].telemetry)
             by_meeting[session["meeting_key"]].append(session)
         for count, why in refetch.results_again_reasons(progress.results_again, results_window):
             progress.say(f"Fetching the results ({', '.join(catalogue.AMENDABLE)}) again for {count} sessions {why}")

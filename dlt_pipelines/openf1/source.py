@@ -1,4 +1,4 @@
-"""dlt resources for OpenF1: meetings and sessions as parents, every per-session endpoint as a transformer.
+"""dlt resources for OpenF1: meetings and sessions as parents, and a resource per per-session endpoint.
 
 Meetings and sessions merge on their keys. Each per-session table merges on ``session_key`` (dlt's
 delete-insert with a merge key): loading a session again replaces that session's rows, so there are no
@@ -195,26 +195,59 @@ def telemetry_resource(
     return dlt.resource(items, parallelized=True, **_resource_hints(endpoint))
 
 
-def endpoint_transformer(
-    context: LoadContext, endpoint: catalogue.Endpoint
-) -> Callable[[dict[str, Any]], Iterator[Any]]:
-    """A transformer body fetching ``endpoint`` (not telemetry) for each session piped into it."""
+def meeting_groups(
+    sessions: Sequence[dict[str, Any]], wanted: Callable[[dict[str, Any]], bool]
+) -> Iterator[tuple[int | None, list[dict[str, Any]]]]:
+    """(meeting_key, its wanted sessions) in the order the sessions come; a session without a meeting_key is a
+    group of its own (meeting None)."""
+    groups: dict[int, list[dict[str, Any]]] = {}
+    for session in sessions:
+        if session.get("session_key") is None or not wanted(session):
+            continue
+        meeting = session.get("meeting_key")
+        if meeting is None:
+            yield None, [session]
+            continue
+        groups.setdefault(meeting, []).append(session)
+    yield from groups.items()
 
-    def fetch(session: dict[str, Any]) -> Iterator[Any]:
-        if not context.wanted(session, endpoint.name):
-            return
-        session_key = session["session_key"]
-        records = prepare(context.client.get(endpoint.name, {"session_key": session_key}), endpoint, context.dropped)
-        table = as_arrow(records, endpoint)
-        if table is None:
-            yield records
-        else:
-            path = context.scratch / f"{endpoint.name}-{session_key}.parquet"
-            write_import_file(table, path, dlt.current.load_package_state()["load_id"])
-            yield dlt.mark.with_file_import(str(path), "parquet", table.num_rows)
-        context.mark_fetched(session, endpoint.name, len(records))
 
-    return fetch
+def group_query(meeting: int | None, sessions: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """The one request for ``sessions`` (all of one meeting): ``session_key=`` for one session, else
+    ``meeting_key=`` (every OpenF1 record carries both keys), whose answer the caller narrows to the sessions."""
+    if meeting is None or len(sessions) == 1:
+        return {"session_key": sessions[0]["session_key"]}
+    return {"meeting_key": meeting}
+
+
+def endpoint_resource(
+    context: LoadContext, endpoint: catalogue.Endpoint, sessions: Sequence[dict[str, Any]]
+) -> DltResource:
+    """``endpoint`` (not telemetry) of every wanted session, one request per meeting: the answer narrowed to the
+    wanted sessions is exactly what a request per session would bring (OpenF1 filters on equality alike), in
+    a fifth of the requests. One Parquet file per meeting when the records fit the catalogue."""
+
+    def items() -> Iterator[Any]:
+        for meeting, due in meeting_groups(sessions, lambda session: context.wanted(session, endpoint.name)):
+            keys = {session["session_key"] for session in due}
+            answer = context.client.get(endpoint.name, group_query(meeting, due))
+            if len(due) > 1:
+                answer = [record for record in answer if record.get("session_key") in keys]
+            records = prepare(answer, endpoint, context.dropped)
+            table = as_arrow(records, endpoint)
+            if table is None:
+                if records:
+                    yield records
+            else:
+                name = f"m{meeting}" if len(due) > 1 else f"s{due[0]['session_key']}"
+                path = context.scratch / f"{endpoint.name}-{name}.parquet"
+                write_import_file(table, path, dlt.current.load_package_state()["load_id"])
+                yield dlt.mark.with_file_import(str(path), "parquet", table.num_rows)
+            rows = Counter(record.get("session_key") for record in records)
+            for session in due:
+                context.mark_fetched(session, endpoint.name, rows[session["session_key"]])
+
+    return dlt.resource(items, **_resource_hints(endpoint))
 
 
 @dlt.source(name="openf1", max_table_nesting=0, root_key=False)
@@ -227,12 +260,11 @@ def openf1_source(
 ) -> Iterator[DltResource]:
     """OpenF1 for the given meetings and sessions; per-session ``endpoints`` resolve from the sessions rows.
 
-    ``load_parents=False`` still pipes the sessions into the children but loads neither parent table (the
-    pipeline loads parents once per run, then children session by session).
+    ``load_parents=False`` loads neither parent table (the pipeline loads parents once per run, then the
+    children meeting by meeting).
     """
     yield parent_resource("meetings", meetings, context.dropped, selected=load_parents)
-    sessions_resource = parent_resource("sessions", sessions, context.dropped, selected=load_parents)
-    yield sessions_resource
+    yield parent_resource("sessions", sessions, context.dropped, selected=load_parents)
     workers = telemetry.SharedWorkers(users=sum(catalogue.get(name).telemetry for name in endpoints))
     for name in endpoints:
         endpoint = catalogue.get(name)
@@ -241,5 +273,4 @@ def openf1_source(
         if endpoint.telemetry:
             yield telemetry_resource(context, endpoint, sessions, workers)
             continue
-        body = endpoint_transformer(context, endpoint)
-        yield dlt.transformer(body, data_from=sessions_resource, **_resource_hints(endpoint))
+        yield endpoint_resource(context, endpoint, sessions)

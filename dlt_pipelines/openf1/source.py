@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -111,18 +112,31 @@ def _clean(endpoint: catalogue.Endpoint) -> Callable[[dict[str, Any]], dict[str,
     """Make a record loadable without losing a value: mixed-type fields become JSON text, and a timestamp
     OpenF1 could not produce (real data has 'NaT+00:00') becomes null rather than a variant column."""
 
+    mixed, timestamps = endpoint.mixed, endpoint.timestamps
+
     def clean(record: dict[str, Any]) -> dict[str, Any]:
-        for name in endpoint.mixed:
+        for name in mixed:
             value = record.get(name)
             if value is not None and not isinstance(value, str):
-                record[name] = json.dumps(value)
-        for name in endpoint.timestamps:
+                record[name] = _json_text(value)
+        for name in timestamps:
             value = record.get(name)
             if value is not None and not _is_timestamp(value):
                 record[name] = None
         return record
 
     return clean
+
+
+def _json_text(value: Any) -> str:
+    """``json.dumps(value)``, without its encoder's set-up for the common finite float and int (intervals: 0.7M
+    gaps a season)."""
+    kind = type(value)
+    if kind is float and math.isfinite(value):
+        return float.__repr__(value)
+    if kind is int:
+        return int.__repr__(value)
+    return json.dumps(value)
 
 
 def _is_timestamp(value: Any) -> bool:

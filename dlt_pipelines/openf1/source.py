@@ -261,7 +261,8 @@ def endpoint_resource(
             for session in due:
                 context.mark_fetched(session, endpoint.name, rows[session["session_key"]])
 
-    return dlt.resource(items, **_resource_hints(endpoint))
+    # in dlt's thread pool: the server prepares one endpoint's answer while another's is parsed
+    return dlt.resource(items, parallelized=True, **_resource_hints(endpoint))
 
 
 @dlt.source(name="openf1", max_table_nesting=0, root_key=False)

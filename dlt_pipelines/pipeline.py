@@ -161,6 +161,7 @@ def run(args: argparse.Namespace) -> int:
         policy = refetch.FetchPolicy(ledger, args.full_refresh, args.refresh_results)
         window = _telemetry_window(args.telemetry_window_minutes, source.is_local)
         children = [e for e in selected.endpoints if catalogue.ENDPOINTS[e].per_session]
+        file_format = os.environ.get("OPENF1_LOADER_FILE_FORMAT") or LOADER_FILE_FORMATS[args.destination]
 
         context = LoadContext(
             client=client,
@@ -170,6 +171,7 @@ def run(args: argparse.Namespace) -> int:
             # the Parquet files dlt imports, beside the load packages so dlt hard-links them instead of copying
             scratch=Path(pipeline.working_dir) / "import-files",
             telemetry_window=window,
+            json_as_text=args.destination == "duckdb" and file_format == "parquet",
         )
 
         def load(meeting_rows: list[dict[str, Any]], session_rows: list[dict[str, Any]], parents: bool) -> None:
@@ -177,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
             context.scratch.mkdir(parents=True)
             info = pipeline.run(
                 openf1_source(context, meeting_rows, session_rows, children if not parents else [], parents),
-                loader_file_format=os.environ.get("OPENF1_LOADER_FILE_FORMAT") or LOADER_FILE_FORMATS[args.destination],
+                loader_file_format=file_format,
             )
             shutil.rmtree(context.scratch, ignore_errors=True)
             progress.rows.update(_row_counts(pipeline))

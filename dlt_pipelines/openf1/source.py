@@ -61,6 +61,7 @@ class LoadContext:
     progress: LoadProgress
     scratch: Path  # the Parquet files dlt imports, on the pipeline's file system, kept until the dlt run ends
     telemetry_window: timedelta | None = timedelta(minutes=10)  # None: a whole session per request
+    json_as_text: bool = False  # JSON columns may travel as text in the Parquet files (DuckDB; see arrow.as_arrow)
     dropped: Counter[str] = field(default_factory=Counter)  # rows without a usable key, by endpoint
     bookkeeping: threading.Lock = field(default_factory=threading.Lock)
 
@@ -248,7 +249,7 @@ def endpoint_resource(
             if len(due) > 1:
                 answer = [record for record in answer if record.get("session_key") in keys]
             records = prepare(answer, endpoint, context.dropped)
-            table = as_arrow(records, endpoint)
+            table = as_arrow(records, endpoint, context.json_as_text)
             if table is None:
                 if records:
                     yield records

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import dlt
+import pyarrow as pa
 from dlt.sources import DltResource
 
 from dlt_pipelines.openf1 import catalogue, telemetry
@@ -240,9 +241,12 @@ def endpoint_resource(
 ) -> DltResource:
     """``endpoint`` (not telemetry) of every wanted session, one request per meeting: the answer narrowed to the
     wanted sessions is exactly what a request per session would bring (OpenF1 filters on equality alike), in
-    a fifth of the requests. One Parquet file per meeting when the records fit the catalogue."""
+    a fifth of the requests. The meetings' records that fit the catalogue go into one Parquet file per dlt run
+    (each file is a load job of its own: hundreds cost seconds of dlt's bookkeeping); the others, meeting by
+    meeting, to dlt's normaliser."""
 
     def items() -> Iterator[Any]:
+        tables: list[pa.Table] = []
         for meeting, due in meeting_groups(sessions, lambda session: context.wanted(session, endpoint.name)):
             keys = {session["session_key"] for session in due}
             answer = context.client.get(endpoint.name, group_query(meeting, due))
@@ -250,17 +254,18 @@ def endpoint_resource(
                 answer = [record for record in answer if record.get("session_key") in keys]
             records = prepare(answer, endpoint, context.dropped)
             table = as_arrow(records, endpoint, context.json_as_text)
-            if table is None:
-                if records:
-                    yield records
-            else:
-                name = f"m{meeting}" if len(due) > 1 else f"s{due[0]['session_key']}"
-                path = context.scratch / f"{endpoint.name}-{name}.parquet"
-                write_import_file(table, path, dlt.current.load_package_state()["load_id"])
-                yield dlt.mark.with_file_import(str(path), "parquet", table.num_rows)
+            if table is not None:
+                tables.append(table)
+            elif records:
+                yield records
             rows = Counter(record.get("session_key") for record in records)
-            for session in due:
+            for session in due:  # the ledger travels in the package: marked now, kept only if it loads
                 context.mark_fetched(session, endpoint.name, rows[session["session_key"]])
+        if tables:
+            table = pa.concat_tables(tables)
+            path = context.scratch / f"{endpoint.name}.parquet"
+            write_import_file(table, path, dlt.current.load_package_state()["load_id"])
+            yield dlt.mark.with_file_import(str(path), "parquet", table.num_rows)
 
     # in dlt's thread pool: the server prepares one endpoint's answer while another's is parsed
     return dlt.resource(items, parallelized=True, **_resource_hints(endpoint))

@@ -1,8 +1,9 @@
 """Load OpenF1 into the warehouse's ``raw_openf1`` schema: ``python -m dlt_pipelines.pipeline --help``.
 
-The command line of the loader: scope, source, destination, progress and a one-screen summary. Meetings and
-sessions load first; then each meeting's sessions load in one dlt run, so a run that dies keeps every meeting
-it finished and the next run picks up from there (dlt's state in the destination remembers what is final).
+The command line of the loader: scope, source, destination, progress and a one-screen summary. Each meeting's
+sessions load in one dlt run (the first also loads the meetings and sessions tables), so a run that dies keeps
+every meeting it finished and the next run picks up from there (dlt's state in the destination remembers what
+is final).
 Each endpoint but telemetry takes one request per meeting (``source.endpoint_resource``).
 """
 
@@ -174,18 +175,18 @@ def run(args: argparse.Namespace) -> int:
             json_as_text=args.destination == "duckdb" and file_format == "parquet",
         )
 
-        def load(meeting_rows: list[dict[str, Any]], session_rows: list[dict[str, Any]], parents: bool) -> None:
+        def load(due: list[dict[str, Any]], parents: bool) -> None:
+            """One dlt run: the children of the ``due`` sessions, and the parent tables with the first."""
             shutil.rmtree(context.scratch, ignore_errors=True)
             context.scratch.mkdir(parents=True)
             info = pipeline.run(
-                openf1_source(context, meeting_rows, session_rows, children if not parents else [], parents),
+                openf1_source(context, meetings, sessions, children if due else [], parents, due),
                 loader_file_format=file_format,
             )
             shutil.rmtree(context.scratch, ignore_errors=True)
             progress.rows.update(_row_counts(pipeline))
             info.raise_on_failed_jobs()
 
-        load(meetings, sessions, parents=True)
         meter = None if args.quiet else progress.measure(lambda: client.requests_sent - client.retries)
         by_meeting: dict[int, list[dict[str, Any]]] = defaultdict(list)
         asked: dict[int, set[str]] = defaultdict(set)  # light endpoints a session of the meeting already asks for
@@ -217,10 +218,12 @@ def run(args: argparse.Namespace) -> int:
             progress.say(f"Fetching {due_sessions} sessions: {meter.describe_plan()}")
             meter.start()
         try:
+            if not batches:  # nothing due: the parent tables alone (they merge on every run)
+                load([], parents=True)
             for number, batch in enumerate(batches, start=1):
                 label = ", ".join(f"{names.get(key, '?')} ({key})" for key, _ in batch)
                 progress.say(f"[{number}/{len(batches)}] {label}")
-                load([], [session for _, rows in batch for session in rows], parents=False)
+                load([session for _, rows in batch for session in rows], parents=number == 1)
         finally:
             if meter is not None:
                 meter.stop()

@@ -278,14 +278,14 @@ def openf1_source(
     sessions: Sequence[dict[str, Any]],
     endpoints: Sequence[str],
     load_parents: bool = True,
+    children_of: Sequence[dict[str, Any]] | None = None,
 ) -> Iterator[DltResource]:
-    """OpenF1 for the given meetings and sessions; per-session ``endpoints`` resolve from the sessions rows.
-
-    ``load_parents=False`` loads neither parent table (the pipeline loads parents once per run, then the
-    children meeting by meeting).
-    """
+    """OpenF1 for the given meetings and sessions: per-session ``endpoints`` of ``children_of`` (default: every
+    session given). ``load_parents=False`` loads neither parent table (the pipeline loads them with its first
+    dlt run, then the children meeting by meeting)."""
     yield parent_resource("meetings", meetings, context.dropped, selected=load_parents)
     yield parent_resource("sessions", sessions, context.dropped, selected=load_parents)
+    sessions = sessions if children_of is None else children_of
     workers = telemetry.SharedWorkers(users=sum(catalogue.get(name).telemetry for name in endpoints))
     for name in endpoints:
         endpoint = catalogue.get(name)

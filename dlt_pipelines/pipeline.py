@@ -1,8 +1,10 @@
 """Load OpenF1 into the warehouse's ``raw_openf1`` schema: ``python -m dlt_pipelines.pipeline --help``.
 
-The command line of the loader: scope, source, destination, progress and a one-screen summary. Meetings and
-sessions load first; then each meeting's sessions load in one dlt run, so a run that dies keeps every meeting
-it finished and the next run picks up from there (dlt's state in the destination remembers what is final).
+The command line of the loader: scope, source, destination, progress and a one-screen summary. Each meeting's
+sessions load in one dlt run (the first also loads the meetings and sessions tables), so a run that dies keeps
+every meeting it finished and the next run picks up from there (dlt's state in the destination remembers what
+is final).
+Each endpoint but telemetry takes one request per meeting (``source.endpoint_resource``).
 """
 
 from __future__ import annotations
@@ -163,6 +165,7 @@ def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
         policy = refetch.FetchPolicy(ledger, args.full_refresh, args.refresh_results)
         window = _telemetry_window(args.telemetry_window_minutes, source.is_local)
         children = [e for e in selected.endpoints if catalogue.ENDPOINTS[e].per_session]
+        file_format = os.environ.get("OPENF1_LOADER_FILE_FORMAT") or LOADER_FILE_FORMATS[args.destination]
 
         context = LoadContext(
             client=client,
@@ -172,22 +175,24 @@ def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
             # the Parquet files dlt imports, beside the load packages so dlt hard-links them instead of copying
             scratch=Path(pipeline.working_dir) / "import-files",
             telemetry_window=window,
+            json_as_text=args.destination == "duckdb" and file_format == "parquet",
         )
 
-        def load(meeting_rows: list[dict[str, Any]], session_rows: list[dict[str, Any]], parents: bool) -> None:
+        def load(due: list[dict[str, Any]], parents: bool) -> None:
+            """One dlt run: the children of the ``due`` sessions, and the parent tables with the first."""
             shutil.rmtree(context.scratch, ignore_errors=True)
             context.scratch.mkdir(parents=True)
             info = pipeline.run(
-                openf1_source(context, meeting_rows, session_rows, children if not parents else [], parents),
-                loader_file_format=os.environ.get("OPENF1_LOADER_FILE_FORMAT") or LOADER_FILE_FORMATS[args.destination],
+                openf1_source(context, meetings, sessions, children if due else [], parents, due),
+                loader_file_format=file_format,
             )
             shutil.rmtree(context.scratch, ignore_errors=True)
             progress.rows.update(_row_counts(pipeline))
             info.raise_on_failed_jobs()
 
-        load(meetings, sessions, parents=True)
         meter = None if args.quiet else progress.measure(lambda: client.requests_sent - client.retries)
         by_meeting: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        asked: dict[int, set[str]] = defaultdict(set)  # light endpoints a session of the meeting already asks for
         for session in sessions:
             if session.get("is_cancelled"):
                 continue
@@ -199,7 +204,11 @@ def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
             again = policy.results_again(dues)
             if again is not None:
                 progress.results_again[again] += 1
-            progress.expect(session, todo, window, _note(todo, again, results_window))
+            meeting = session.get("meeting_key")
+            shared = frozenset(asked[meeting] & todo) if meeting is not None else frozenset()
+            progress.expect(session, todo, window, _note(todo, again, results_window), shared)
+            if meeting is not None:
+                asked[meeting].update(e for e in todo if not catalogue.ENDPOINTS[e].telemetry)
             by_meeting[session["meeting_key"]].append(session)
         for count, why in refetch.results_again_reasons(progress.results_again, results_window):
             progress.say(f"Fetching the results ({', '.join(catalogue.AMENDABLE)}) again for {count} sessions {why}")
@@ -212,10 +221,12 @@ def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
             progress.say(f"Fetching {due_sessions} sessions: {meter.describe_plan()}")
             meter.start()
         try:
+            if not batches:  # nothing due: the parent tables alone (they merge on every run)
+                load([], parents=True)
             for number, batch in enumerate(batches, start=1):
                 label = ", ".join(f"{names.get(key, '?')} ({key})" for key, _ in batch)
                 progress.say(f"[{number}/{len(batches)}] {label}")
-                load([], [session for _, rows in batch for session in rows], parents=False)
+                load([session for _, rows in batch for session in rows], parents=number == 1)
         finally:
             if meter is not None:
                 meter.stop()

@@ -34,8 +34,9 @@ TICK_S = 0.5
 
 
 def planned_requests(session: dict[str, Any], endpoint: str, window: timedelta | None) -> tuple[int, bool]:
-    """(requests, is it an estimate) to fetch ``endpoint`` of ``session``: one, but telemetry in time windows
-    takes one for the drivers list, then one per driver and window (DRIVERS_ESTIMATE drivers until listed)."""
+    """(requests, is it an estimate) to fetch ``endpoint`` of ``session``: one (shared by the meeting's sessions,
+    see ``RunProgress.expect``), but telemetry in time windows takes one for the drivers list, then one per
+    driver and window (DRIVERS_ESTIMATE drivers until listed)."""
     if not catalogue.get(endpoint).telemetry or window is None:
         return 1, False
     start, end = session_window(session)
@@ -188,14 +189,25 @@ class RunProgress:
         self.meter = RequestMeter(answered, self.stream, interactive=self.stream.isatty())
         return self.meter
 
-    def expect(self, session: dict[str, Any], endpoints: set[str], window: timedelta | None, note: str = "") -> None:
-        """``endpoints`` of ``session`` are to be fetched; ``note`` ends its progress line (what and why)."""
+    def expect(
+        self,
+        session: dict[str, Any],
+        endpoints: set[str],
+        window: timedelta | None,
+        note: str = "",
+        shared: frozenset[str] = frozenset(),
+    ) -> None:
+        """``endpoints`` of ``session`` are to be fetched; ``note`` ends its progress line (what and why);
+        ``shared``: endpoints fetched by the request of another session of the same meeting (none of its own)."""
         self._pending[session["session_key"]] = set(endpoints)
         if note:
             self._notes[session["session_key"]] = note
         if self.meter is not None:
             for endpoint in endpoints:
-                self.meter.plan(session, endpoint, *planned_requests(session, endpoint, window))
+                if endpoint in shared:
+                    self.meter.plan(session, endpoint, 0)
+                else:
+                    self.meter.plan(session, endpoint, *planned_requests(session, endpoint, window))
 
     def requests_known(self, session: dict[str, Any], endpoint: str, requests: int) -> None:
         if self.meter is not None:

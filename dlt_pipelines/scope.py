@@ -86,13 +86,17 @@ def discover(
     if not sessions:
         raise ScopeError(f"no sessions match {describe(scope)} in {source_label}: check the season or keys")
     meeting_keys = sorted({s["meeting_key"] for s in sessions if s.get("meeting_key") is not None})
-    meetings = _meetings(client, meeting_keys, scope)
+    meetings = _meetings(client, meeting_keys, sorted({s["year"] for s in sessions if s.get("year") is not None}))
     sessions.sort(key=lambda s: (s.get("date_start") or "", s["session_key"]))
     return meetings, sessions
 
 
-def _meetings(client: OpenF1Client, keys: Sequence[int], scope: Scope) -> list[dict[str, Any]]:
-    if scope.season is not None and scope.meeting is None and scope.session is None:
-        wanted = set(keys)
-        return [m for m in client.get("meetings", {"year": scope.season}) if m.get("meeting_key") in wanted]
-    return [m for key in keys for m in client.get("meetings", {"meeting_key": key})]
+def _meetings(client: OpenF1Client, keys: Sequence[int], years: Sequence[int]) -> list[dict[str, Any]]:
+    """The meetings of ``keys``: one request per year the sessions are of (``year=``), then one per meeting the
+    years did not bring (a single meeting is asked for by its key)."""
+    wanted = set(keys)
+    found: list[dict[str, Any]] = []
+    if len(wanted) > 1:
+        found = [m for year in years for m in client.get("meetings", {"year": year}) if m.get("meeting_key") in wanted]
+    missing = sorted(wanted - {m.get("meeting_key") for m in found})
+    return found + [m for key in missing for m in client.get("meetings", {"meeting_key": key})]

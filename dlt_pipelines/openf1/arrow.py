@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from dlt.common.json import json as dlt_json
 
 from dlt_pipelines.openf1.catalogue import Endpoint
 
@@ -23,9 +24,14 @@ _TYPES = {"bigint": pa.int64(), "double": pa.float64(), "text": pa.string(), "bo
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 
-def as_arrow(records: list[dict[str, Any]], endpoint: Endpoint) -> pa.Table | None:
-    """The records as a table of the catalogue's columns and types, or None if they do not fit it."""
-    if not records or any(spec["data_type"] not in (*_TYPES, "timestamp") for spec in endpoint.columns.values()):
+def as_arrow(records: list[dict[str, Any]], endpoint: Endpoint, json_as_text: bool = False) -> pa.Table | None:
+    """The records as a table of the catalogue's columns and types, or None if they do not fit it.
+
+    JSON columns (laps' sector segments) only with ``json_as_text``: as the text dlt's Parquet writer makes of
+    them (its own ``json.dumps``), which DuckDB casts to JSON on load; BigQuery cannot load JSON from Parquet.
+    """
+    kinds = (*_TYPES, "timestamp", *(["json"] if json_as_text else []))
+    if not records or any(spec["data_type"] not in kinds for spec in endpoint.columns.values()):
         return None
     names = list(endpoint.columns)  # in the schema's order (hashed endpoints list record_hash there too)
     fields: set[str] = set()
@@ -34,6 +40,9 @@ def as_arrow(records: list[dict[str, Any]], endpoint: Endpoint) -> pa.Table | No
     if not fields <= set(names):
         return None
     declared = {name: spec["data_type"] for name, spec in endpoint.columns.items()}
+    nested = [name for name in names if declared[name] == "json"]
+    if nested:  # copies: the records go to dlt's normaliser as they came if they do not fit
+        records = [{**record, **{n: _json_text(record[n]) for n in nested if n in record}} for record in records]
     try:
         # Arrow infers each column's type from every value (it would silently truncate 9472.5 to a declared
         # int64): the inferred type must be the declared one, or a lossless widening of it
@@ -42,7 +51,7 @@ def as_arrow(records: list[dict[str, Any]], endpoint: Endpoint) -> pa.Table | No
             return None
         columns = []
         for name in names:
-            wanted = _TIMESTAMP if declared[name] == "timestamp" else _TYPES[declared[name]]
+            wanted = {"timestamp": _TIMESTAMP, "json": pa.string()}.get(declared[name]) or _TYPES[declared[name]]
             if name not in inferred.column_names:
                 columns.append(pa.nulls(len(records), wanted))
                 continue
@@ -71,9 +80,15 @@ def _fits(inferred: pa.DataType, declared: str) -> bool:
         "bigint": pa.types.is_integer(inferred),
         "double": pa.types.is_floating(inferred) or pa.types.is_integer(inferred),
         "text": pa.types.is_string(inferred),
+        "json": pa.types.is_string(inferred),  # texts made by _json_text
         "bool": pa.types.is_boolean(inferred),
         "timestamp": pa.types.is_string(inferred),  # ISO 8601 texts, parsed by the cast
     }[declared]
+
+
+def _json_text(value: Any) -> Any:
+    """A JSON column's value as dlt's Parquet writer stores it: texts and nulls as they are, others dumped."""
+    return value if value is None or isinstance(value, str) else dlt_json.dumps(value)
 
 
 def write_import_file(table: pa.Table, path: Path, load_id: str) -> None:

@@ -59,7 +59,8 @@ def _wanted(argv: Sequence[str]) -> tuple[argparse.Namespace, dict[str, object]]
     """The arguments and what a record must match, or None when this load always runs."""
     args, _ = _parser().parse_known_args(list(argv))
     folder = Path(args.source)
-    if args.destination != "duckdb" or args.full_refresh or args.refresh_results or not folder.is_dir():
+    remote = args.source == "live" or args.source.startswith(("http://", "https://"))  # as origin.open_origin reads it
+    if remote or args.destination != "duckdb" or args.full_refresh or args.refresh_results or not folder.is_dir():
         return None
     return args, {
         "arguments": [a for a in argv if a != "--quiet"],

@@ -29,7 +29,8 @@ def _identity(path: Path) -> list[object]:
 def inputs_hash(warehouse: Path, out: Path, dbt_target: Path | None) -> str:
     """The identity of everything a render of ``out`` from ``warehouse`` reads."""
     digest = hashlib.sha256()
-    for code in sorted(p for p in PACKAGE.rglob("*") if p.is_file() and p.suffix in (".py", ".html", ".css")):
+    code_files = [*PACKAGE.glob("*.py"), *(p for p in (PACKAGE / "templates").rglob("*") if p.is_file())]
+    for code in sorted(code_files):  # the renderer's code and templates (its sites live in reports/ too)
         digest.update(f"{code.relative_to(PACKAGE).as_posix()}\0".encode())
         digest.update(code.read_bytes())
     identities = {

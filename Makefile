@@ -105,7 +105,9 @@ REQUIRE_PUBLISHED := test -f "$(PUBLISHED)" || { echo "error: no published copy 
 # The variables are those declared with ?= in this file, the tools' ones below, and the environment's settings
 # (BIGQUERY_*, OPENF1_*, DBT_*, GOOGLE_*), which recipes read when given on the command line too.
 TOOL_VARIABLES := SPEED PAGE PORT OUT ROUNDS SEED HZ TELEMETRY_SCOPE AMEND AMEND_ROUND SNAPSHOT CSV EXPLAIN STAGES \
-	ALL_SESSIONS SEASONS PUBLISHED PUBLISHED_PARQUET
+	ALL_SESSIONS PUBLISHED PUBLISHED_PARQUET
+# SEASONS= is make bench's (how many seasons it keeps); for any other target it stays the typo of SEASON= it would be
+TOOL_VARIABLES += $(if $(filter bench,$(MAKECMDGOALS)),SEASONS)
 VARIABLES := $(sort $(shell sed -nE 's/^([A-Z_]+) \?=.*/\1/p' $(firstword $(MAKEFILE_LIST))) $(TOOL_VARIABLES))
 GIVEN_VARIABLES := $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v)))
 UNKNOWN_VARIABLES := $(filter-out $(VARIABLES) BIGQUERY_% OPENF1_% DBT_% GOOGLE_%,$(GIVEN_VARIABLES))

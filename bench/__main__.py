@@ -373,6 +373,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --seasons {args.seasons}: give 1 to 3 (seasons up to 2025 from 2023)", file=sys.stderr)
         return 2
     os.chdir(REPO)
+    for name in ("MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES", "MAKELEVEL"):  # its makes are a user's, not make bench's
+        os.environ.pop(name, None)
     bench = Bench(args)
     bench.work.mkdir(parents=True, exist_ok=True)
     try:

@@ -10,6 +10,7 @@ Each endpoint but telemetry takes one request per meeting (``source.endpoint_res
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import shutil
 import sys
@@ -129,6 +130,10 @@ def _configure_dlt() -> None:
     # telemetry workers they share (telemetry.SharedWorkers, 3 by default: at most three ~100 MB answers in memory).
     os.environ.setdefault("EXTRACT__WORKERS", "2")
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "WARNING")
+    # dlt's extract threads look pandas up in sys.modules for every item; one thread importing it (lazily, from a
+    # library) while another looks finds it half-initialised and the load dies ("partially initialized module
+    # 'pandas' has no attribute 'DataFrame'", seen on a busy machine): import it whole before any thread starts
+    importlib.import_module("pandas")
 
 
 def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:

@@ -13,6 +13,19 @@
     only: on BigQuery the test reads every row, as before.
 -#}
 
+{#- Whether this warehouse keeps the ledger: DuckDB; elsewhere (BigQuery) the key test reads every row. -#}
+{% macro key_checks_kept() -%}
+    {{ return(adapter.dispatch('key_checks_kept', 'openf1')()) }}
+{%- endmacro %}
+
+{% macro default__key_checks_kept() -%}
+    {{ return(false) }}
+{%- endmacro %}
+
+{% macro duckdb__key_checks_kept() -%}
+    {{ return(true) }}
+{%- endmacro %}
+
 {% macro key_checks_relation(schema, database=none) -%}
     {{ return(api.Relation.create(database=database, schema=schema, identifier='_telemetry_keys_passed')) }}
 {%- endmacro %}
@@ -31,7 +44,7 @@
 {#- An on-run-start hook (one at a time: models built side by side would conflict creating it): the ledger
     exists in each checked model's schema. -#}
 {% macro create_key_checks_ledgers() -%}
-    {%- if not execute or target.type != 'duckdb' -%}
+    {%- if not execute or not key_checks_kept() -%}
         {{ return('') }}
     {%- endif -%}
     {%- for model in key_checked_models() -%}
@@ -44,7 +57,7 @@
 
 {#- A checked model's pre-hook: a model built from scratch has passed nothing. -#}
 {% macro reset_key_checks() -%}
-    {%- if execute and target.type == 'duckdb' and not is_incremental() -%}
+    {%- if execute and key_checks_kept() and not is_incremental() -%}
         {%- set ledger = key_checks_relation(this.schema, this.database) -%}
         {%- do run_query('delete from ' ~ ledger ~ " where model_name = '" ~ this.identifier ~ "'") -%}
     {%- endif -%}
@@ -53,7 +66,7 @@
 
 {#- The sessions (an SQL list) whose rows `this` is about to delete have not passed anything any more. -#}
 {% macro forget_key_checks(sessions) -%}
-    {%- if execute and target.type == 'duckdb' -%}
+    {%- if execute and key_checks_kept() -%}
         {%- set ledger = key_checks_relation(this.schema, this.database) -%}
         {%- do run_query(
             'delete from ' ~ ledger ~ " where model_name = '" ~ this.identifier ~ "' and session_key in " ~ sessions
@@ -63,7 +76,7 @@
 
 {#- The primary_key test's filter: the sessions of `model` not yet passed. -#}
 {% macro unchecked_sessions_filter(model) -%}
-    {%- if target.type != 'duckdb' -%}
+    {%- if not key_checks_kept() -%}
         {{ return('') }}
     {%- endif -%}
     {{ return(
@@ -74,7 +87,7 @@
 
 {#- make transform, after a build in which every node passed: record the sessions each checked model holds. -#}
 {% macro record_passed_key_checks() -%}
-    {%- if not execute or target.type != 'duckdb' -%}
+    {%- if not execute or not key_checks_kept() -%}
         {{ return('') }}
     {%- endif -%}
     {%- set recorded = [] -%}

@@ -3,10 +3,10 @@
     with their lap by an as-of join on the lap's start (macro interval_asof_join: DuckDB ASOF join, BigQuery
     carry-forward), kept when before the lap's end: [started_at, next lap's start), the last lap ending at
     started_at + lap_duration_s. Lap 1 has no start in OpenF1, so it gets no telemetry.
-    Incremental: a build adds or replaces the sessions that started at or after the newest one already in the
-    table, and any session not in it yet (telemetry loaded later for an older session), so adding a round reads
-    that round's telemetry only. Telemetry reloaded for a session already in the table needs --full-refresh
-    (make build FULL_REFRESH=1).
+    Incremental: a build adds or replaces the sessions macros/telemetry_sessions_to_refresh.sql names (those
+    that started at or after the newest one already in the table, and any session not in it yet: telemetry
+    loaded later for an older session), so adding a round reads that round's telemetry only. Telemetry reloaded
+    for a session already in the table needs --full-refresh (make build FULL_REFRESH=1).
 -#}
 {{
     config(
@@ -24,15 +24,7 @@
     telemetry staging tables at their scan. -#}
 {%- set only_sessions_to_build = '' -%}
 {%- if is_incremental() and execute -%}
-    {%- set lookup -%}
-        select distinct session_key
-        from {{ ref('fct_laps') }}
-        where
-            session_started_at >= (select max(session_started_at) from {{ this }})
-            or session_key not in (select session_key from {{ this }})
-    {%- endset -%}
-    {%- set sessions = run_query(lookup).columns[0].values() | map('int') | list -%}
-    {%- set only_sessions_to_build = '\n    where session_key in (' ~ ((sessions or [-1]) | join(', ')) ~ ')' -%}
+    {%- set only_sessions_to_build = '\n    where session_key in ' ~ telemetry_sessions_to_refresh() -%}
 {%- endif -%}
 with
 

@@ -226,13 +226,15 @@ INCREMENTAL = {
     "staging.stg_openf1__locations": "session_key, driver_number, recorded_at",
     "marts.fct_laps": "session_key, driver_number, lap_number",
     "features.lap_telemetry_features": "session_key, driver_number, lap_number",
+    "marts.fct_fastest_lap_telemetry": "session_key, driver_number, sample_index",
 }
 
 
 @pytest.mark.slow
 def test_incremental_build_of_a_new_round_matches_the_full_build(season: dict) -> None:
-    """The telemetry staging tables, fct_laps and lap_telemetry_features are incremental: a warehouse built
-    before the last round arrived, built again after it, holds exactly what a build from scratch holds."""
+    """The telemetry staging tables, fct_laps, lap_telemetry_features and fct_fastest_lap_telemetry are
+    incremental: a warehouse built before the last round arrived, built again after it, holds exactly what a
+    build from scratch holds."""
     warehouse = season["root"] / "incremental.duckdb"
     shutil.copy(season["warehouse"], warehouse)
     with duckdb.connect(str(warehouse)) as con:

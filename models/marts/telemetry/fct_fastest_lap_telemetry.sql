@@ -14,7 +14,20 @@
 
     Cheap: the big staging tables are joined to the selected laps on (session_key, driver_number) and filtered
     to each lap's window (the location stream with var telemetry_location_margin_s either side) first.
+    Incremental: a build rebuilds only the sessions macros/telemetry_sessions_to_refresh.sql names (the newest
+    and any not held yet), so its cost follows the round added, not the seasons kept; a pre-hook deletes their
+    rows first, then they are appended (append_strategy). Every row comes from a telemetry sample, so filtering the
+    two staging tables to those sessions is enough (and lets the warehouse prune their scans).
 -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy=append_strategy(),
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_refreshed_sessions() }}",
+    )
+}}
+{%- set sessions_to_build = telemetry_sessions_to_refresh() if is_incremental() and execute else none -%}
 {%- set margin_ms = var('telemetry_location_margin_s') * 1000 -%}
 {%- set mini_sectors = var('telemetry_mini_sectors') -%}
 with
@@ -72,6 +85,9 @@ car_data as (
         gear,
         drs_code
     from {{ ref('stg_openf1__car_data') }}
+    {%- if sessions_to_build %}
+    where session_key in {{ sessions_to_build }}
+    {%- endif %}
 
 ),
 
@@ -84,6 +100,9 @@ locations as (
         x_position,
         y_position
     from {{ ref('stg_openf1__locations') }}
+    {%- if sessions_to_build %}
+    where session_key in {{ sessions_to_build }}
+    {%- endif %}
 
 ),
 

@@ -47,10 +47,12 @@ def _dbt(warehouse: Path, target: Path, *args: str) -> None:
 
 
 def _build(warehouse: Path, target: Path, fuel_effect: float) -> None:
-    """Build the feature tables and everything upstream (incremental marts rebuilt from scratch)."""
+    """Build the feature tables and everything upstream, and the fastest laps' telemetry (incremental models
+    rebuilt from scratch)."""
     dbt_vars = json.dumps({"fuel_effect_s_per_lap": fuel_effect})
     _dbt(warehouse, target, "seed", "--quiet")
-    _dbt(warehouse, target, "run", "--quiet", "--full-refresh", "--select", "+models/features", "--vars", dbt_vars)
+    selected = ("+models/features", "+fct_fastest_lap_telemetry")
+    _dbt(warehouse, target, "run", "--quiet", "--full-refresh", "--select", *selected, "--vars", dbt_vars)
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,7 @@ from typing import Any
 
 from dlt_pipelines.openf1 import catalogue, telemetry
 from dlt_pipelines.openf1.source import session_window
+from openf1_api import windows
 from openf1_replay import snapshot
 
 FREE_TIER = (30, 10.0)  # requests per seconds
@@ -53,21 +54,37 @@ def _sessions(root: Path) -> list[dict[str, Any]]:
     return [s for s in snapshot.iter_records(root, "sessions") if not s.get("is_cancelled") and s.get("session_key")]
 
 
-def telemetry_plan(root: Path, sessions: list[dict[str, Any]]) -> dict[int, int]:
-    """Requests per session for car_data and location in windows: the loader's plan once drivers are listed."""
-    drivers: dict[int, set[int]] = {}
+def _drivers(root: Path) -> dict[int, list[int | None]]:
+    listed: dict[int, set[int]] = {}
     for row in snapshot.iter_records(root, "drivers"):
         if row.get("driver_number") is not None:
-            drivers.setdefault(row.get("session_key"), set()).add(row["driver_number"])  # type: ignore[arg-type]
+            listed.setdefault(row["session_key"], set()).add(row["driver_number"])
+    return {key: sorted(numbers) for key, numbers in listed.items()}
+
+
+def telemetry_plan(root: Path, sessions: list[dict[str, Any]]) -> dict[int, int]:
+    """Requests per session for car_data and location in windows: the loader's plan once drivers are listed."""
+    drivers = _drivers(root)
     window = timedelta(minutes=WINDOW_MINUTES)
     plan: dict[int, int] = {}
     for session in sessions:
         key = session["session_key"]
         start, end = session_window(session)
-        listed: list[int | None] = sorted(drivers.get(key, set()))  # type: ignore[arg-type]
-        per_endpoint = 1 + len(telemetry.session_requests(key, listed, start, end, window))
+        per_endpoint = 1 + len(telemetry.session_requests(key, drivers.get(key, []), start, end, window))
         plan[key] = per_endpoint * len(catalogue.TELEMETRY)
     return plan
+
+
+def scheduled_windows(root: Path, sessions: list[dict[str, Any]]) -> int:
+    """The telemetry windows (per driver, both endpoints) inside the sessions' scheduled hours alone: what the
+    plan would be without its margins (an hour before, half an hour after: laps to the grid, in-laps)."""
+    drivers, size = _drivers(root), timedelta(minutes=WINDOW_MINUTES)
+    count = 0
+    for session in sessions:
+        start, end = session_window(session)
+        tiles = windows(start, end, size, before=timedelta(0), after=timedelta(0))
+        count += len(tiles) * len(drivers.get(session["session_key"], [])) * len(catalogue.TELEMETRY)
+    return count
 
 
 def wait_s(requests: int) -> float:
@@ -80,7 +97,9 @@ def measure(root: Path | str, work: Path | str | None = None) -> dict[str, Any]:
     """The requests of a season from OpenF1 and their wait; keys: ``light_requests``, ``telemetry_requests``,
     ``requests``, ``light_wait_s``, ``telemetry_wait_s``, ``wait_s``, ``wait_h``, ``sessions``, ``meetings``,
     ``light_requests_per_session_pattern`` (one request per session and endpoint, the pattern before issue 21),
-    ``window_minutes``, ``rate`` and ``check`` (one meeting's telemetry: ``meeting_key``, ``sent``, ``planned``)."""
+    ``telemetry_driver_lists`` (of the telemetry requests, the drivers lists), ``telemetry_scheduled_windows``
+    (the windows inside the sessions' scheduled hours: the rest are the margins), ``window_minutes``, ``rate``
+    and ``check`` (one meeting's telemetry: ``meeting_key``, ``sent``, ``planned``)."""
     root = Path(root)
     sessions = _sessions(root)
     years = sorted({s["year"] for s in sessions if s.get("year") is not None})
@@ -105,6 +124,8 @@ def measure(root: Path | str, work: Path | str | None = None) -> dict[str, Any]:
         "light_requests": light,
         "light_requests_per_session_pattern": 2 + len(sessions) * len(light_endpoints),
         "telemetry_requests": tele,
+        "telemetry_driver_lists": len(sessions) * len(catalogue.TELEMETRY),
+        "telemetry_scheduled_windows": scheduled_windows(root, sessions),
         "requests": light + tele,
         "light_wait_s": round(wait_s(light), 1),
         "telemetry_wait_s": round(wait_s(tele), 1),

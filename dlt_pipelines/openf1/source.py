@@ -267,8 +267,9 @@ def endpoint_resource(
             write_import_file(table, path, dlt.current.load_package_state()["load_id"])
             yield dlt.mark.with_file_import(str(path), "parquet", table.num_rows)
 
-    # in dlt's thread pool: the server prepares one endpoint's answer while another's is parsed
-    return dlt.resource(items, parallelized=True, **_resource_hints(endpoint))
+    # not in dlt's thread pool: pyarrow there imports pandas lazily while dlt's main thread checks for pandas
+    # frames, and a half-imported pandas failed a load ("partially initialized module 'pandas'")
+    return dlt.resource(items, **_resource_hints(endpoint))
 
 
 @dlt.source(name="openf1", max_table_nesting=0, root_key=False)

@@ -106,10 +106,10 @@ def test_server_rate_limit_is_never_hit_by_the_client_limit(tmp_path: Path) -> N
             url,
             "--warehouse",
             str(warehouse),
-            "--meeting",
-            "1229",
+            "--season",  # a request per meeting and endpoint: 25 meetings, two endpoints
+            "2024",
             "--endpoints",
-            "drivers,laps,stints,pit,race_control,session_result",
+            "drivers,session_result",
             "--rate-limit",
             "30/10",
         )

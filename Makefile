@@ -139,8 +139,10 @@ $(INSTALLED): requirements.lock
 	@echo "Installing the pinned environment into $(VENV) (once; seconds when up to date)"
 	@$(PY) -m pip install --quiet --disable-pip-version-check "$(UV_PIN)" 2>&1 | grep -v "is ignored" || true
 	@# a terminal gets uv's progress bars; a log gets its step lines, without the list of every package
-	@{ if test -t 2; then $(BIN)/uv pip install --python $(PY) -r requirements.lock; \
-		else $(BIN)/uv pip install --python $(PY) -r requirements.lock 2>&1 | grep -vE '^ [-+] '; fi; } || \
+	@# --compile-bytecode: every later process imports dbt, dlt and pyarrow from .pyc, not from source (seconds
+	@# each where PYTHONDONTWRITEBYTECODE is set and nothing else would ever compile them)
+	@{ if test -t 2; then $(BIN)/uv pip install --compile-bytecode --python $(PY) -r requirements.lock; \
+		else $(BIN)/uv pip install --compile-bytecode --python $(PY) -r requirements.lock 2>&1 | grep -vE '^ [-+] '; fi; } || \
 		{ echo "uv could not install the lock: trying pip"; $(PY) -m pip install --disable-pip-version-check \
 		--progress-bar off -r requirements.lock | grep -E "^(Collecting|Successfully)"; }
 	@$(PY) -c "import dlt, dbt, duckdb, jinja2, pyarrow" # fail here, not later, if the install did not take

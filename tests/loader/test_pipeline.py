@@ -106,6 +106,7 @@ def test_mixed_gap_values_survive_as_text(abu_dhabi: tuple[Path, Path, str]) -> 
     assert lapped == lapped_in_file
 
 
+@pytest.mark.slow
 def test_a_second_run_fetches_nothing_and_changes_nothing(abu_dhabi: tuple[Path, Path, str]) -> None:
     snapshot, warehouse, _ = abu_dhabi
     before = table_counts(warehouse)
@@ -115,6 +116,7 @@ def test_a_second_run_fetches_nothing_and_changes_nothing(abu_dhabi: tuple[Path,
     assert table_counts(warehouse) == before
 
 
+@pytest.mark.slow
 def test_full_refresh_reloads_without_duplicates(abu_dhabi: tuple[Path, Path, str]) -> None:
     snapshot, warehouse, _ = abu_dhabi
     before = table_counts(warehouse)
@@ -253,6 +255,7 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return snapshot, warehouse
 
 
+@pytest.mark.slow
 def test_every_endpoint_of_a_simulated_season_loads(simulated: tuple[Path, Path]) -> None:
     snapshot, warehouse = simulated
     counts = table_counts(warehouse)
@@ -261,6 +264,7 @@ def test_every_endpoint_of_a_simulated_season_loads(simulated: tuple[Path, Path]
         assert counts.get(endpoint) == expected_rows(snapshot, endpoint), endpoint
 
 
+@pytest.mark.slow
 def test_telemetry_in_time_windows_loads_the_same_rows(simulated: tuple[Path, Path], tmp_path: Path) -> None:
     """Remote APIs get telemetry in ten-minute windows per driver: the windows must tile without gaps or overlaps."""
     snapshot, warehouse = simulated
@@ -281,6 +285,7 @@ def test_telemetry_in_time_windows_loads_the_same_rows(simulated: tuple[Path, Pa
     assert tiled["car_data"] == whole["car_data"] and tiled["location"] == whole["location"]
 
 
+@pytest.mark.slow
 def test_reloaded_telemetry_keeps_each_sessions_latest_complete_load(
     simulated: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -332,6 +337,7 @@ def test_reloaded_telemetry_keeps_each_sessions_latest_complete_load(
         ).fetchall() == [(50,)]
 
 
+@pytest.mark.slow
 def test_real_telemetry_loads_through_the_arrow_path(tmp_path: Path) -> None:
     """The real 2024 Canada location snapshot (519k rows), with that season's meetings, sessions and drivers."""
     season, location = real_snapshot("2024-season"), real_snapshot("2024-canada-location")
@@ -373,6 +379,7 @@ def _copy_with(source: Path, target: Path, endpoint: str, change: dict[str, obje
     (target / f"{endpoint}.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n")
 
 
+@pytest.mark.slow
 def test_a_field_openf1_adds_later_becomes_a_new_column(tmp_path: Path) -> None:
     source = real_snapshot("2025-abu-dhabi-race")
     _copy_with(source, tmp_path / "snapshot", "stints", {"tyre_set_id": 7})
@@ -384,6 +391,7 @@ def test_a_field_openf1_adds_later_becomes_a_new_column(tmp_path: Path) -> None:
     assert values == [(7,)]
 
 
+@pytest.mark.slow
 def test_a_field_whose_type_changes_loads_into_a_variant_column(tmp_path: Path) -> None:
     """dlt keeps values that no longer fit the declared type in a variant column (``<field>__v_<type>``);
     the dbt test tests/dbt/sources/assert_no_variant_columns_in_raw.sql flags such columns."""
@@ -416,6 +424,7 @@ def test_a_field_whose_type_changes_loads_into_a_variant_column(tmp_path: Path) 
     assert "WARN=1" in flagged.stdout
 
 
+@pytest.mark.slow
 def test_a_recent_session_is_refreshed_until_it_has_settled(tmp_path: Path) -> None:
     """A session that ended an hour ago may still change upstream: every run fetches it again."""
     from datetime import UTC, datetime, timedelta

@@ -245,13 +245,28 @@ def built_after_dbt_inputs(target: Path) -> bool:
     return results.stat().st_mtime >= max(file.stat().st_mtime for file in files)
 
 
+# ---- slow: what builds a warehouse ----------------------------------------------------------------------------
+# The fixtures that build a warehouse (a season loaded and dbt-built) when none is up to date. A test that uses
+# one, directly or through another fixture, is slow (pyproject.toml's marker): make test-fast skips it even when
+# a build happens to be at hand, so the inner loop's time never depends on what was built before.
+WAREHOUSE_BUILDS = frozenset({"sample_build", "real_2024_build"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own -m selection reads the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if WAREHOUSE_BUILDS & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def sample_build() -> tuple[Path, Path]:
-    """The simulated sample loaded by the pipeline and built by dbt: its warehouse and dbt target path.
+    """The simulated sample loaded by the pipeline and built by dbt: its warehouse and dbt target path. Every
+    test on the built sample shares this one build (session-scoped).
 
     ``make test-dbt``'s (``make test`` builds it just before pytest) when it is newer than every dbt input and
-    its models all built; else pytest's own, built the same way (``make load transform SOURCE=sample``) into
-    ``warehouse/test/pytest-sample.duckdb`` and reused on the next run while it is up to date.
+    its models all built; else pytest's own, built the same way (``make load transform SOURCE=sample
+    UNIT_TESTS=1``) into ``warehouse/test/pytest-sample.duckdb`` and reused on the next run while it is up to date.
     """
     for warehouse, target in (TEST_DBT_SAMPLE, PYTEST_SAMPLE):
         # make transform's record of a passing build, which make publish reads
@@ -262,7 +277,8 @@ def sample_build() -> tuple[Path, Path]:
     warehouse.unlink(missing_ok=True)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     built = run_group(
-        ["make", "load", "transform", f"WAREHOUSE={warehouse.relative_to(ROOT)}", "SOURCE=sample"], timeout=900
+        ["make", "load", "transform", f"WAREHOUSE={warehouse.relative_to(ROOT)}", "SOURCE=sample", "UNIT_TESTS=1"],
+        timeout=900,
     )
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     return warehouse, target

@@ -24,6 +24,8 @@ from tests.conftest import ROOT, die_with_parent, real_snapshot, run_module, sto
 from tests.loader.test_pipeline import table_counts
 
 PIPELINE = "dlt_pipelines.pipeline"
+# each test loads a snapshot end to end through a faulty server, waiting out its retries: make test runs them
+pytestmark = pytest.mark.slow
 
 
 @contextmanager

@@ -111,6 +111,7 @@ def servers_of(snapshot: Path, mark: str) -> list[psutil.Process]:
     return []
 
 
+@pytest.mark.slow
 def test_a_timed_out_make_stops_its_recipe_and_server(tiny_snapshot: Path, no_process_left_behind: str) -> None:
     """``make serve`` (a replay server in make's recipe) timed out. ``subprocess.run`` kills make alone: its
     server goes on, re-parented and listening on 127.0.0.1 (what ``make test`` was seen to leave); ``run_group``

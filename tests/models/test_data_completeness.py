@@ -71,8 +71,8 @@ def test_data_completeness_selects_the_marts_gaps() -> None:
 
 # ---- the simulated sample ----------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def sample() -> tuple[Path, Path]:
-    return sample_warehouse()
+def sample(sample_build: tuple[Path, Path]) -> tuple[Path, Path]:
+    return sample_warehouse(sample_build)
 
 
 @pytest.fixture(scope="module")

@@ -55,8 +55,8 @@ def _require_marts(connection: duckdb.DuckDBPyConnection, where: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def marts() -> Iterator[duckdb.DuckDBPyConnection]:
-    warehouse, _ = sample_warehouse()
+def marts(sample_build: tuple[Path, Path]) -> Iterator[duckdb.DuckDBPyConnection]:
+    warehouse, _ = sample_warehouse(sample_build)
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         _require_marts(connection, warehouse)
         yield connection

@@ -102,7 +102,13 @@ def served(abu_dhabi: ReplayServer) -> Iterator[ReplayServer]:
 # ---------------------------------------------------------------------------------------------- round trip
 
 
-@pytest.mark.parametrize("folder", [pytest.param(ABU_DHABI, id="abu-dhabi"), pytest.param(SEASON, id="season-2024")])
+@pytest.mark.parametrize(
+    "folder",
+    [
+        pytest.param(ABU_DHABI, id="abu-dhabi"),
+        pytest.param(SEASON, id="season-2024", marks=pytest.mark.slow),  # a whole season's round trip
+    ],
+)
 def test_recording_gives_back_the_source(tmp_path: Path, folder: str) -> None:
     with ReplayServer(real(folder), rate_limit=None) as server:
         assert record(server, folder, tmp_path) == 0

@@ -573,10 +573,19 @@ def test_db_cache_is_reused_until_files_change(tmp_path: Path) -> None:
         assert len(get_json(f"{server.base_url}/pit")[1]) == 3
 
 
-def _split_telemetry(root: Path) -> tuple[list[Record], int, int]:
+def _split_telemetry(root: Path, rows_per_driver: int | None = None) -> tuple[list[Record], int, int]:
     """Canada's location records as two sessions (the real one and a copy under the next session_key), one
-    file per session and driver as the recorder writes them (``location/<session>_<driver>.jsonl.gz``)."""
+    file per session and driver as the recorder writes them (``location/<session>_<driver>.jsonl.gz``); with
+    ``rows_per_driver``, each driver's first rows only (which files a query reads does not need them all)."""
     real_rows = records(CANADA, "location")
+    if rows_per_driver is not None:
+        kept: list[Record] = []
+        per_driver: dict[int, int] = {}
+        for row in real_rows:
+            per_driver[row["driver_number"]] = per_driver.get(row["driver_number"], 0) + 1
+            if per_driver[row["driver_number"]] <= rows_per_driver:
+                kept.append(row)
+        real_rows = kept
     first = real_rows[0]["session_key"]
     second = first + 1
     copied = [{**r, "session_key": second} for r in real_rows]
@@ -657,7 +666,7 @@ def test_telemetry_file_holding_another_session_past_its_first_records_is_an_err
 
 
 def test_a_query_no_file_can_answer_reads_no_file(tmp_path: Path) -> None:
-    _, first, _ = _split_telemetry(tmp_path)
+    _, first, _ = _split_telemetry(tmp_path, rows_per_driver=50)
     with ReplayServer(tmp_path, rate_limit=None) as server:
         assert get(f"{server.base_url}/location?session_key={first}.5")[0] == 404
         assert get(f"{server.base_url}/location?session_key=latest")[0] == 404  # no sessions endpoint here

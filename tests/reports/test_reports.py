@@ -1,10 +1,9 @@
 """The static report site: every page renders from the marts, every value shown is the mart's, every link works.
 
-The sample warehouse is the one ``make test-dbt`` builds (``warehouse/test/sample.duckdb``, dbt artefacts in
-``target/warehouse_test_sample``); when it is missing, the fixture builds its own the same way (``make load
-transform``) into ``warehouse/test/reports-sample.duckdb``. Expected values are always queried from the marts,
-never copied from output. The real 2024 season (slow) is loaded from ``../shared/openf1-real/2024-season`` and
-skipped when that is absent.
+The sample warehouse is conftest's ``sample_build``: the one ``make test-dbt`` builds (``warehouse/test/sample.duckdb``)
+when it is up to date, else pytest's own, built the same way once for every test that reads it. Expected values are
+always queried from the marts, never copied from output. The real 2024 season (slow) is loaded from
+``../shared/openf1-real/2024-season`` and skipped when that is absent.
 """
 
 from __future__ import annotations
@@ -25,12 +24,8 @@ import pytest
 from reports import browser, charts, formatting, svg
 from reports.pages import race_path
 from reports.render import main, render
-from tests.conftest import ROOT, built_after_dbt_inputs, run_module
+from tests.conftest import run_module
 
-SAMPLE_WAREHOUSE = ROOT / "warehouse" / "test" / "sample.duckdb"  # make test-dbt's, reused when complete
-SAMPLE_DBT_TARGET = ROOT / "target" / "warehouse_test_sample"
-OWN_WAREHOUSE = ROOT / "warehouse" / "test" / "reports-sample.duckdb"  # ours, built when the other is absent
-OWN_DBT_TARGET = ROOT / "target" / "warehouse_test_reports-sample"
 REPORT_MARTS = (
     "dim_meetings",
     "dim_sessions",
@@ -161,47 +156,20 @@ def _has_marts(path: Path) -> bool:
     return set(REPORT_MARTS) <= names
 
 
-def sample_warehouse() -> tuple[Path, Path]:
-    """A sample warehouse built by dbt, and its dbt target path.
-
-    ``make test-dbt``'s when it is complete and newer than every dbt input (``make test`` builds it before
-    pytest), else our own, built the same way (``make load transform``) into a file of its own so that a build
-    running beside us is never disturbed, and rebuilt when a dbt input changed since.
+def sample_warehouse(sample_build: tuple[Path, Path]) -> tuple[Path, Path]:
+    """The sample warehouse built by dbt, and its dbt target path: conftest's ``sample_build`` (``make test-dbt``'s
+    when up to date, else pytest's own, one build for every test that reads it).
     ``OPENF1_REPORT_WAREHOUSE`` (and ``OPENF1_REPORT_DBT_TARGET``) name another one.
     """
     override = os.environ.get("OPENF1_REPORT_WAREHOUSE")
     if override:
-        return Path(override), Path(os.environ.get("OPENF1_REPORT_DBT_TARGET", SAMPLE_DBT_TARGET))
-    # a warehouse built before a model, macro or seed last changed would show the old marts: not reused
-    if (
-        _has_marts(SAMPLE_WAREHOUSE)
-        and (SAMPLE_DBT_TARGET / "build_results.json").is_file()
-        and built_after_dbt_inputs(SAMPLE_DBT_TARGET)
-    ):
-        return SAMPLE_WAREHOUSE, SAMPLE_DBT_TARGET
-    if not (_has_marts(OWN_WAREHOUSE) and built_after_dbt_inputs(OWN_DBT_TARGET)):
-        OWN_WAREHOUSE.unlink(missing_ok=True)
-        built = subprocess.run(
-            [
-                "make",
-                "load",
-                "transform",
-                f"WAREHOUSE={OWN_WAREHOUSE.relative_to(ROOT)}",
-                "SOURCE=sample",
-                "UNIT_TESTS=1",
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        assert _has_marts(OWN_WAREHOUSE), built.stdout[-3000:] + built.stderr[-3000:]
-    return OWN_WAREHOUSE, OWN_DBT_TARGET
+        return Path(override), Path(os.environ.get("OPENF1_REPORT_DBT_TARGET", sample_build[1]))
+    return sample_build
 
 
 @pytest.fixture(scope="module")
-def sample() -> tuple[Path, Path]:
-    return sample_warehouse()
+def sample(sample_build: tuple[Path, Path]) -> tuple[Path, Path]:
+    return sample_warehouse(sample_build)
 
 
 @pytest.fixture(scope="module")

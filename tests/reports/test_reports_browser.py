@@ -29,9 +29,9 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def site(tmp_path_factory: pytest.TempPathFactory, sample_build: tuple[Path, Path]) -> tuple[Path, Path]:
     """The sample site and the race report to open (the first Grand Prix)."""
-    warehouse, target = sample_warehouse()
+    warehouse, target = sample_warehouse(sample_build)
     out = tmp_path_factory.mktemp("browser-site")
     render(warehouse, out, target)
     with duckdb.connect(str(warehouse), read_only=True) as connection:

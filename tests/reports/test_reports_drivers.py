@@ -34,8 +34,8 @@ RACE_DRIVER_TABLES = {
 
 
 @pytest.fixture(scope="module")
-def sample() -> tuple[Path, Path]:
-    return sample_warehouse()
+def sample(sample_build: tuple[Path, Path]) -> tuple[Path, Path]:
+    return sample_warehouse(sample_build)
 
 
 @pytest.fixture(scope="module")

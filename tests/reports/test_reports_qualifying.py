@@ -38,8 +38,8 @@ def _require_marts(connection: duckdb.DuckDBPyConnection, where: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def sample() -> tuple[Path, Path]:
-    return sample_warehouse()
+def sample(sample_build: tuple[Path, Path]) -> tuple[Path, Path]:
+    return sample_warehouse(sample_build)
 
 
 @pytest.fixture(scope="module")

@@ -24,8 +24,8 @@ ARTEFACTS = ("build_results.json", "build_manifest.json", "manifest.json", "run_
 
 
 @pytest.fixture(scope="module")
-def sample() -> tuple[Path, Path]:
-    return sample_warehouse()
+def sample(sample_build: tuple[Path, Path]) -> tuple[Path, Path]:
+    return sample_warehouse(sample_build)
 
 
 @pytest.fixture

@@ -23,8 +23,8 @@ from tests.reports.test_reports import sample_warehouse
 
 
 @pytest.fixture(scope="module")
-def sample() -> tuple[Path, Path]:
-    return sample_warehouse()
+def sample(sample_build: tuple[Path, Path]) -> tuple[Path, Path]:
+    return sample_warehouse(sample_build)
 
 
 def files(folder: Path) -> dict[str, bytes]:

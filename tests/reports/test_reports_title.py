@@ -27,8 +27,8 @@ CHAMPIONSHIPS = ("drivers", "constructors")
 
 
 @pytest.fixture(scope="module")
-def sample() -> tuple[Path, Path]:
-    return sample_warehouse()
+def sample(sample_build: tuple[Path, Path]) -> tuple[Path, Path]:
+    return sample_warehouse(sample_build)
 
 
 @pytest.fixture(scope="module")

@@ -174,8 +174,32 @@ def targets(f: dict[str, Any]) -> list[str]:
             _verdict(f.get("ingest_light_ratio"), 0.5, False),
         ),
     ]
-    for key, value in requests.items():
-        rows.append((f"live API: {key.replace('_', ' ')}", value, "fewer", ""))
+    if requests:
+        check = requests.get("check") or {}
+        rows += [
+            (
+                "live API: light requests (one per session, as before: "
+                f"{_fmt(requests.get('light_requests_per_session_pattern'))})",
+                requests.get("light_requests"),
+                "fewer",
+                "",
+            ),
+            (
+                f"live API: telemetry requests (a driver's 10 min each; {_fmt(requests.get('telemetry_driver_lists'))}"
+                f" driver lists; plan = sent on meeting {check.get('meeting_key')}: {check.get('sent')} = "
+                f"{check.get('planned')})",
+                requests.get("telemetry_requests"),
+                "fewer",
+                "",
+            ),
+            (
+                "live API: their wait at 30 requests / 10 s, h (light endpoints alone, min: "
+                f"{_fmt((requests.get('light_wait_s') or 0) / 60)})",
+                requests.get("wait_h"),
+                "printed",
+                "",
+            ),
+        ]
     rows += [
         ("make test-fast, s", f.get("test_fast_s"), "≤ 120", _verdict(f.get("test_fast_s"), 120)),
         (

@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def build_fingerprint(args: argparse.Namespace) -> str | None:
+def build_fingerprint(args: argparse.Namespace) -> dict[str, str] | None:
     """What this build depends on (transform/fingerprint.py); None when it must run anyway: a full refresh, a
     BigQuery target, a warehouse not readable now."""
     warehouse = os.environ.get("OPENF1_WAREHOUSE", "")

@@ -47,11 +47,11 @@ def _dbt(warehouse: Path, target: Path, *args: str) -> None:
 
 
 def _build(warehouse: Path, target: Path, fuel_effect: float) -> None:
-    """Build the feature tables and everything upstream, and the fastest laps' telemetry (incremental models
+    """Build the feature tables and everything upstream, and the fastest laps' grid (incremental models
     rebuilt from scratch)."""
     dbt_vars = json.dumps({"fuel_effect_s_per_lap": fuel_effect})
     _dbt(warehouse, target, "seed", "--quiet")
-    selected = ("+models/features", "+fct_fastest_lap_telemetry")
+    selected = ("+models/features", "+fct_fastest_lap_distance_grid")
     _dbt(warehouse, target, "run", "--quiet", "--full-refresh", "--select", *selected, "--vars", dbt_vars)
 
 
@@ -229,13 +229,14 @@ INCREMENTAL = {
     "marts.fct_laps": "session_key, driver_number, lap_number",
     "features.lap_telemetry_features": "session_key, driver_number, lap_number",
     "marts.fct_fastest_lap_telemetry": "session_key, driver_number, sample_index",
+    "marts.fct_fastest_lap_distance_grid": "session_key, driver_number, grid_index",
 }
 
 
 @pytest.mark.slow
 def test_incremental_build_of_a_new_round_matches_the_full_build(season: dict) -> None:
-    """The telemetry staging tables, fct_laps, lap_telemetry_features and fct_fastest_lap_telemetry are
-    incremental: a warehouse built before the last round arrived, built again after it, holds exactly what a
+    """The telemetry staging tables, fct_laps, lap_telemetry_features and the fastest laps' telemetry and grid
+    are incremental: a warehouse built before the last round arrived, built again after it, holds exactly what a
     build from scratch holds."""
     warehouse = season["root"] / "incremental.duckdb"
     shutil.copy(season["warehouse"], warehouse)

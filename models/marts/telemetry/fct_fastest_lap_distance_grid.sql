@@ -6,7 +6,19 @@
     subtract times point by point; the mini-sectors' edges are every telemetry_grid_points_per_mini_sector-th
     point. distance_m is the fraction of the session's reference length: the circuit's lap length (seed
     circuit_lengths), else the distance of the session's fastest lap.
+    Incremental by session, as fct_fastest_lap_telemetry (macros/telemetry_sessions_to_refresh.sql): a build
+    resamples the new round's laps, not every season's; every row comes from a lap of the one table it reads.
 -#}
+-- depends_on: {{ ref('fct_laps') }} (the sessions to refresh are looked up there)
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy=append_strategy(),
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_refreshed_sessions() }}",
+    )
+}}
+{%- set sessions_to_build = telemetry_sessions_to_refresh() if is_incremental() and execute else none -%}
 {%- set grid_points = var('telemetry_mini_sectors') * var('telemetry_grid_points_per_mini_sector') -%}
 with
 
@@ -27,6 +39,9 @@ fastest_lap_telemetry as (
         lap_distance_m,
         circuit_lap_length_m
     from {{ ref('fct_fastest_lap_telemetry') }}
+    {%- if sessions_to_build %}
+    where session_key in {{ sessions_to_build }}
+    {%- endif %}
 
 ),
 

@@ -292,9 +292,10 @@ def test_telemetry_in_time_windows_loads_the_same_rows(simulated: tuple[Path, Pa
 def test_reloaded_telemetry_keeps_each_sessions_latest_complete_load(
     simulated: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    """Telemetry is appended, then each session's rows older than its newest complete load are deleted: those
-    of the load it replaced, and of an older load abandoned half-way. Rows newer than the newest complete load
-    may be a load still running: they stay (the staging models read complete loads only)."""
+    """Telemetry is appended, then each reloaded session's rows older than its newest complete load are deleted:
+    those of the load it replaced, and of an older load abandoned half-way. Rows newer than the newest complete
+    load may be a load still running: they stay (the staging models read complete loads only). Only the sessions
+    a run loaded are looked at, unless a run died before its cleanup: then the next one looks at every session."""
     snapshot, loaded = simulated
     warehouse = tmp_path / "copy.duckdb"
     warehouse.write_bytes(loaded.read_bytes())
@@ -304,21 +305,12 @@ def test_reloaded_telemetry_keeps_each_sessions_latest_complete_load(
         before = dict(connection.sql(loads).fetchall())
         reloaded, kept = sorted(before)[:2]
         # half a package that never completed (in the table, not in _dlt_loads), older than the session's load
-        connection.execute(stray.format(load="1000000000.5") + f"where session_key = {kept} limit 100")
-        # and one newer than it: perhaps another run's load, still going
+        connection.execute(stray.format(load="1000000000.5") + f"where session_key = {reloaded} limit 100")
+        # and one newer than another session's load: perhaps another run's load, still going
         connection.execute(stray.format(load="9999999999.5") + f"where session_key = {kept} limit 50")
-    result = run_module(
-        PIPELINE,
-        "--source",
-        str(snapshot),
-        "--warehouse",
-        str(warehouse),
-        "--endpoints",
-        "car_data,location",
-        "--session",
-        str(reloaded),
-        "--full-refresh",
-    )
+    reload = [PIPELINE, "--source", str(snapshot), "--warehouse", str(warehouse), "--endpoints", "car_data,location"]
+    reload += ["--session", str(reloaded), "--full-refresh"]
+    result = run_module(*reload)
     assert result.returncode == 0, result.stderr
     assert "rows of earlier loads of the same sessions deleted" in result.stderr
     counts = table_counts(warehouse)
@@ -333,11 +325,24 @@ def test_reloaded_telemetry_keeps_each_sessions_latest_complete_load(
                 load for session, load in loads if session == reloaded and load in completed
             }
             assert (reloaded, before[reloaded]) not in loads  # the replaced load is gone
+            assert (reloaded, "1000000000.5") not in loads  # and the abandoned one
             assert (kept, before[kept]) in loads
-            assert (kept, "1000000000.5") not in loads
         assert connection.sql(
             "select count(*) from raw_openf1.location where _dlt_load_id = '9999999999.5'"
         ).fetchall() == [(50,)]
+
+    # a run that died after its loads, before its cleanup, left older rows of a session this run does not load
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(stray.format(load="1000000000.7") + f"where session_key = {kept} limit 30")
+    pending = tmp_path / ".dlt" / warehouse.stem / "openf1" / "supersede-pending"
+    assert pending.parent.is_dir(), "dlt's working folder moved: the marker below would not be where the loader looks"
+    pending.touch()
+    result = run_module(*reload)
+    assert result.returncode == 0, result.stderr
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        stale = connection.sql("select count(*) from raw_openf1.location where _dlt_load_id = '1000000000.7'")
+        assert stale.fetchall() == [(0,)]
+    assert not pending.exists()
 
 
 @pytest.mark.slow

@@ -203,7 +203,9 @@ def targets(f: dict[str, Any]) -> list[str]:
     rows += [
         ("make test-fast, s", f.get("test_fast_s"), "≤ 120", _verdict(f.get("test_fast_s"), 120)),
         (
-            f"make test, s (its last full run: {make_test.get('finished_at', '?')}, {make_test.get('commit', '?')})",
+            f"make test, s (its last full run here: {make_test.get('finished_at')}, {make_test.get('commit')})"
+            if make_test
+            else "make test, s (recorded by its last full run here: none on this machine yet)",
             make_test.get("seconds"),
             "≤ 600",
             _verdict(make_test.get("seconds"), 600),

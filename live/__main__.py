@@ -172,6 +172,10 @@ def follow(args: argparse.Namespace, run: LiveRun, say: Callable[[str], None]) -
         return 0
     say(f"{followed.label} is over: the board at {args.board} stays as the session ended")
     if args.handover_file is not None:
+        # the build that takes over counts its own requests: it starts once this loop's are out of the budget's window
+        waited = limit.clear_window()
+        if waited >= 1:
+            say(f"  waited {waited:.0f} s for the request budget's window to clear before the hand-over")
         args.handover_file.parent.mkdir(parents=True, exist_ok=True)
         args.handover_file.write_text(f"{followed.key}\n")
     return 0

@@ -109,6 +109,18 @@ class RateLimiter:
                 self._sent.popleft()
             self._sent.append(time.monotonic())
 
+    def clear_window(self) -> float:
+        """Wait until none of this client's requests is inside the window any more, so that the next program's
+        requests (which count their own) never share one with these; returns the seconds waited."""
+        with self._lock:
+            if self.max_requests <= 0 or not self._sent:
+                return 0.0
+            pause = self._sent[-1] + self.period_s + 0.1 - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            self._sent.clear()
+            return max(0.0, pause)
+
 
 @dataclass
 class RetryPolicy:

@@ -169,7 +169,6 @@ def main(argv: list[str] | None = None) -> int:
     if unchanged.is_current(args.out, current):
         print(f"Report skipped: {args.out / 'index.html'} already shows this published copy (nothing new to render)")
         return 0
-    unchanged.forget(args.out)
     try:
         site = render(args.warehouse, args.out, args.dbt_target)
     except duckdb.Error as error:  # a damaged file, a warehouse without the marts
@@ -180,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     except (SiteFolderError, OSError) as error:  # a missing warehouse, a folder not ours or not writable
         print(f"error: {error}".splitlines()[0], file=sys.stderr)
         return 1
-    unchanged.record(args.out, current, len(site.pages))
+    unchanged.record(args.out, current, site.pages)
     for line in site.cleaned:
         print(f"note: {line}")
     print(f"Report written to {site.index} ({len(site.pages)} pages in {time.monotonic() - started:.1f}s)")

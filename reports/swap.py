@@ -27,7 +27,8 @@ from pathlib import Path
 RENDERING = "rendering"
 REPLACED = "replaced"
 # what the renderer writes at the site's root: a folder holding anything else is not ours to replace
-SITE_ENTRIES = frozenset({"index.html", "quality.html", "races", "seasons", "qualifying", "drivers"})
+# (and reports/unchanged.py's record of what was rendered)
+SITE_ENTRIES = frozenset({"index.html", "quality.html", "races", "seasons", "qualifying", "drivers", ".rendered.json"})
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
@@ -59,6 +60,11 @@ def _leftovers(target: Path, kind: str) -> list[tuple[Path, int]]:
         if pid.isdigit() and not _is_running(int(pid)):
             found.append((path, int(pid)))
     return found
+
+
+def has_leftovers(target: Path) -> bool:
+    """Whether an interrupted render into ``target`` left something beside it (the next render cleans it up)."""
+    return bool(_leftovers(target, REPLACED) or _leftovers(target, RENDERING))
 
 
 def clean_leftovers(target: Path) -> list[str]:

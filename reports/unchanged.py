@@ -2,9 +2,11 @@
 
 What a render reads: the published copy (``--warehouse``; ``make publish`` replaces the file when it publishes,
 so a new file is a new build), dbt's records in ``--dbt-target`` (the data-quality page), and this package's code
-and templates. Their identities (paths, sizes, modification times; the code by content) make one hash, kept
-beside the site as ``.<site>.rendered.json`` once every page is written; the next render with the same hash and
-the site still in place does nothing and says so. The page footers then keep the time they were rendered at.
+and templates. Their identities (paths, sizes, modification times; the code by content) make one hash, kept in the
+site as ``.rendered.json`` with the list of pages once every page is written (it is swapped in and out with the
+site). The next render with the same hash, and the site holding exactly those pages, does nothing and says so;
+the page footers then keep the time they were rendered at. A page added, removed or left over, or what an
+interrupted render left beside the site, renders it again.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import hashlib
 import json
 import os
 from pathlib import Path
+
+from reports import swap
 
 PACKAGE = Path(__file__).resolve().parent
 DBT_RECORDS = ("build_results.json", "build_manifest.json", "run_results.json", "manifest.json", "sources.json")
@@ -42,24 +46,26 @@ def inputs_hash(warehouse: Path, out: Path, dbt_target: Path | None) -> str:
     return digest.hexdigest()
 
 
-def stamp_path(out: Path) -> Path:
-    return out.parent / f".{out.name}.rendered.json"
+STAMP = ".rendered.json"  # in the site (reports/swap.py's SITE_ENTRIES lets it be there)
+
+
+def _files(out: Path) -> list[str]:
+    return sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and p.name != STAMP)
 
 
 def is_current(out: Path, current: str) -> bool:
-    """The site at ``out`` was rendered whole from these very inputs."""
+    """The site at ``out`` is every page rendered from these very inputs, and nothing else, and no interrupted
+    render left anything beside it (a render cleans that up)."""
+    if swap.has_leftovers(out):
+        return False
     try:
-        stamp = json.loads(stamp_path(out).read_text(encoding="utf-8"))
+        stamp = json.loads((out / STAMP).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return stamp.get("inputs") == current and all((out / name).exists() for name in ("index.html", "quality.html"))
+    return stamp.get("inputs") == current and stamp.get("pages") == _files(out)
 
 
-def record(out: Path, current: str, pages: int) -> None:
-    partial = out.parent / f".{out.name}.rendered.json.tmp"
-    partial.write_text(json.dumps({"inputs": current, "pages": pages}) + "\n", encoding="utf-8")
-    os.replace(partial, stamp_path(out))
-
-
-def forget(out: Path) -> None:
-    stamp_path(out).unlink(missing_ok=True)
+def record(out: Path, current: str, pages: list[str]) -> None:
+    partial = out / f"{STAMP}.tmp"
+    partial.write_text(json.dumps({"inputs": current, "pages": sorted(pages)}) + "\n", encoding="utf-8")
+    os.replace(partial, out / STAMP)

@@ -324,3 +324,15 @@ def test_the_loader_waits_out_429s_with_forced_telemetry_windows(snapshot_dir: P
     assert result.returncode == 0, result.stderr
     counts = table_counts(tmp_path / "w.duckdb")
     assert (counts["laps"], counts["car_data"]) == (len(LAPS), len(CAR_DATA))
+
+
+def test_clear_window_waits_until_no_request_is_inside_the_budget_window() -> None:
+    """make live hands over to make build only once its requests are out of the window: the build counts its own."""
+    limiter = RateLimiter(3, 0.5)
+    limiter.wait()
+    limiter.wait()
+    sent = time.monotonic()
+    waited = limiter.clear_window()
+    assert time.monotonic() - sent >= 0.5 and 0.3 < waited <= 0.61
+    assert limiter.clear_window() == 0.0  # nothing sent since
+    assert RateLimiter(0).clear_window() == 0.0  # no limit, nothing to wait for

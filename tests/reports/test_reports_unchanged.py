@@ -11,6 +11,9 @@ from reports import unchanged
 ROOT = Path(__file__).resolve().parents[2]
 
 
+PAGES = ["index.html", "quality.html", "races/a.html"]
+
+
 def site(tmp_path: Path) -> tuple[Path, Path, Path]:
     warehouse = tmp_path / "published.duckdb"
     warehouse.write_bytes(b"a published copy")
@@ -19,7 +22,7 @@ def site(tmp_path: Path) -> tuple[Path, Path, Path]:
     (target / "build_results.json").write_text("{}")
     out = tmp_path / "site"
     (out / "races").mkdir(parents=True)
-    for page in ("index.html", "quality.html"):
+    for page in PAGES:
         (out / page).write_text("<html></html>")
     return warehouse, out, target
 
@@ -28,26 +31,31 @@ def test_a_site_rendered_from_the_same_inputs_is_current(tmp_path: Path) -> None
     warehouse, out, target = site(tmp_path)
     current = unchanged.inputs_hash(warehouse, out, target)
     assert not unchanged.is_current(out, current)
-    unchanged.record(out, current, pages=2)
+    unchanged.record(out, current, PAGES)
     assert unchanged.is_current(out, unchanged.inputs_hash(warehouse, out, target))
 
 
 def test_a_new_published_copy_or_dbt_record_renders_again(tmp_path: Path) -> None:
     warehouse, out, target = site(tmp_path)
-    unchanged.record(out, unchanged.inputs_hash(warehouse, out, target), pages=2)
+    unchanged.record(out, unchanged.inputs_hash(warehouse, out, target), PAGES)
     replacement = tmp_path / "next.duckdb"
     replacement.write_bytes(b"the next build, published")
     os.replace(replacement, warehouse)  # as make publish swaps the copy in
     assert not unchanged.is_current(out, unchanged.inputs_hash(warehouse, out, target))
-    unchanged.record(out, unchanged.inputs_hash(warehouse, out, target), pages=2)
+    unchanged.record(out, unchanged.inputs_hash(warehouse, out, target), PAGES)
     (target / "sources.json").write_text("{}")  # source freshness ran: the quality page shows it
     assert not unchanged.is_current(out, unchanged.inputs_hash(warehouse, out, target))
 
 
-def test_a_site_removed_renders_again(tmp_path: Path) -> None:
+def test_a_page_removed_or_left_over_renders_again(tmp_path: Path) -> None:
+    """The site must be exactly what was rendered: a render replaces it whole."""
     warehouse, out, target = site(tmp_path)
     current = unchanged.inputs_hash(warehouse, out, target)
-    unchanged.record(out, current, pages=2)
+    unchanged.record(out, current, PAGES)
+    assert unchanged.is_current(out, current)
+    (out / "races" / "gone.html").write_text("<html>a race no longer in the marts</html>")
+    assert not unchanged.is_current(out, current)
+    (out / "races" / "gone.html").unlink()
     (out / "index.html").unlink()
     assert not unchanged.is_current(out, current)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 from reports import swap
@@ -66,6 +65,6 @@ def is_current(out: Path, current: str) -> bool:
 
 
 def record(out: Path, current: str, pages: list[str]) -> None:
-    partial = out / f"{STAMP}.tmp"
-    partial.write_text(json.dumps({"inputs": current, "pages": sorted(pages)}) + "\n", encoding="utf-8")
-    os.replace(partial, out / STAMP)
+    """Written in place: a torn record is not JSON, and only makes the next render run (a temporary file in the
+    site would be an entry the renderer never writes, which stops the next render)."""
+    (out / STAMP).write_text(json.dumps({"inputs": current, "pages": sorted(pages)}) + "\n", encoding="utf-8")

@@ -30,3 +30,15 @@
     {%- endif -%}
     {{ return('delete from ' ~ this ~ ' where session_key in ' ~ telemetry_sessions_to_refresh()) }}
 {%- endmacro %}
+
+{#- The whole set-up of such a model, called first in it: its config (incremental, appended after the pre-hook
+    deletes the sessions it rebuilds) and, returned, the SQL list of sessions to read (none on a full build). -#}
+{% macro refresh_by_session() -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy=append_strategy(),
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_refreshed_sessions() }}",
+    ) }}
+    {{ return(telemetry_sessions_to_refresh() if is_incremental() and execute else none) }}
+{%- endmacro %}

@@ -10,15 +10,7 @@
     resamples the new round's laps, not every season's; every row comes from a lap of the one table it reads.
 -#}
 -- depends_on: {{ ref('fct_laps') }} (the sessions to refresh are looked up there)
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy=append_strategy(),
-        on_schema_change='append_new_columns',
-        pre_hook="{{ delete_refreshed_sessions() }}",
-    )
-}}
-{%- set sessions_to_build = telemetry_sessions_to_refresh() if is_incremental() and execute else none -%}
+{% set sessions_to_build = refresh_by_session() -%}
 {%- set grid_points = var('telemetry_mini_sectors') * var('telemetry_grid_points_per_mini_sector') -%}
 with
 

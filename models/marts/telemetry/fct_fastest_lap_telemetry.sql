@@ -19,15 +19,7 @@
     rows first, then they are appended (append_strategy). Every row comes from a telemetry sample, so filtering the
     two staging tables to those sessions is enough (and lets the warehouse prune their scans).
 -#}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy=append_strategy(),
-        on_schema_change='append_new_columns',
-        pre_hook="{{ delete_refreshed_sessions() }}",
-    )
-}}
-{%- set sessions_to_build = telemetry_sessions_to_refresh() if is_incremental() and execute else none -%}
+{%- set sessions_to_build = refresh_by_session() -%}
 {%- set margin_ms = var('telemetry_location_margin_s') * 1000 -%}
 {%- set mini_sectors = var('telemetry_mini_sectors') -%}
 with

@@ -63,7 +63,8 @@ def test_every_figure_is_written_and_consistent(bench_run: tuple[Path, Path, str
     assert figures["incremental_ratio"] == pytest.approx(figures["incremental_build_s"] / figures["full_build_s"], 0.01)
     assert figures["publish_s"] == pytest.approx(steps["publish"])
     assert figures["publish_ratio"] == pytest.approx(figures["publish_s"] / figures["full_build_s"], abs=0.0006)
-    assert figures["noop_ratio"] == pytest.approx(figures["noop_build_s"] / figures["full_build_s"], 0.01)
+    # ratios are kept to 3 decimals: a second of nothing new over a minute's build is 0.017, so compare absolutely
+    assert figures["noop_ratio"] == pytest.approx(figures["noop_build_s"] / figures["full_build_s"], abs=0.0006)
     assert figures["ingest_ratio"] == pytest.approx(figures["ingest_rows_per_s"] / figures["limit_rows_per_s"], 0.01)
     assert figures["peak_rss_mb"] == max(step["peak_rss_mb"] for step in figures["steps"].values())
     # the telemetry rows loaded are the snapshot's, counted independently from its index
